@@ -1,0 +1,93 @@
+/**
+ * The one error type of virtkit. Codes and domains are libvirt's numbers
+ * (include/libvirt/virterror.h), so they survive the remote protocol unchanged.
+ */
+
+/** libvirt's virErrorNumber values used by virtkit. */
+export const ErrorCode = {
+  INTERNAL_ERROR: 1,
+  NO_SUPPORT: 3,
+  INVALID_CONN: 6,
+  INVALID_DOMAIN: 7,
+  INVALID_ARG: 8,
+  OPERATION_FAILED: 9,
+  XML_ERROR: 27,
+  DOM_EXIST: 28,
+  OPERATION_DENIED: 29,
+  OPEN_FAILED: 30,
+  READ_FAILED: 31,
+  WRITE_FAILED: 34,
+  XML_DETAIL: 35,
+  SYSTEM_ERROR: 38,
+  NO_DOMAIN: 42,
+  INVALID_MAC: 44,
+  OPERATION_INVALID: 55,
+  CONFIG_UNSUPPORTED: 67,
+  OPERATION_TIMEOUT: 68,
+  ARGUMENT_UNSUPPORTED: 74,
+  OPERATION_UNSUPPORTED: 84,
+  RESOURCE_BUSY: 87,
+  XML_INVALID_SCHEMA: 92,
+  DEVICE_MISSING: 99,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** libvirt's virErrorDomain values used by virtkit. */
+export const ErrorDomain = {
+  NONE: 0,
+  XML: 5,
+  CONF: 9,
+  QEMU: 10,
+  TEST: 12,
+  REMOTE: 13,
+  DOMAIN: 20,
+  CLI: 0,
+} as const;
+export type ErrorDomain = (typeof ErrorDomain)[keyof typeof ErrorDomain];
+
+const codeNames: Record<number, string> = Object.fromEntries(
+  Object.entries(ErrorCode).map(([k, v]) => [v, `VIR_ERR_${k}`]),
+);
+
+const brand = Symbol.for('virtkit.VirtError');
+
+/** An error carrying libvirt's numeric code and error domain. */
+export class VirtError extends Error {
+  readonly code: number;
+  readonly domain: number;
+  /** libvirt's level: 2 = error. */
+  readonly level = 2;
+
+  constructor(code: number, message: string, options?: { domain?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VirtError';
+    this.code = code;
+    this.domain = options?.domain ?? ErrorDomain.DOMAIN;
+    (this as unknown as Record<symbol, boolean>)[brand] = true;
+  }
+
+  /** `VIR_ERR_*` name of the code, e.g. `VIR_ERR_DEVICE_MISSING`. */
+  get codeName(): string {
+    return codeNames[this.code] ?? `VIR_ERR_${this.code}`;
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+
+  /** Wraps anything thrown into a VirtError, keeping an existing one as is. */
+  static from(err: unknown, code: number = ErrorCode.INTERNAL_ERROR): VirtError {
+    if (err instanceof VirtError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    return new VirtError(code, message, { cause: err });
+  }
+}
+
+/** Shorthand used across the code base: `throw virtError(ErrorCode.X, '...')`. */
+export function virtError(code: number, message: string, domain?: number): VirtError {
+  return new VirtError(code, message, { domain });
+}
+
+export function isVirtError(err: unknown, code?: number): err is VirtError {
+  return err instanceof VirtError && (code === undefined || err.code === code);
+}

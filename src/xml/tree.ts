@@ -1,0 +1,193 @@
+/**
+ * Our small ordered XML tree. Attributes keep their order, children keep their
+ * order, and nothing we do not understand is dropped, so a document survives
+ * parse → edit → serialize with only the edits changed.
+ */
+
+export type XmlNode = XmlElement | XmlText | XmlComment | XmlCData | XmlPI;
+
+export interface XmlText {
+  readonly kind: 'text';
+  text: string;
+}
+export interface XmlComment {
+  readonly kind: 'comment';
+  text: string;
+}
+export interface XmlCData {
+  readonly kind: 'cdata';
+  text: string;
+}
+export interface XmlPI {
+  readonly kind: 'pi';
+  target: string;
+  body: string;
+}
+
+export class XmlElement {
+  readonly kind = 'element' as const;
+  name: string;
+  attrs: [string, string][];
+  children: XmlNode[];
+
+  constructor(name: string, attrs: [string, string][] = [], children: XmlNode[] = []) {
+    this.name = name;
+    this.attrs = attrs;
+    this.children = children;
+  }
+
+  /** Value of an attribute, or undefined. */
+  attr(name: string): string | undefined {
+    for (const a of this.attrs) if (a[0] === name) return a[1];
+    return undefined;
+  }
+
+  hasAttr(name: string): boolean {
+    return this.attrs.some((a) => a[0] === name);
+  }
+
+  /** Sets an attribute in place (keeping its position) or appends it. `undefined` removes it. */
+  setAttr(name: string, value: string | number | undefined): this {
+    if (value === undefined) return this.removeAttr(name);
+    const v = String(value);
+    for (const a of this.attrs) {
+      if (a[0] === name) {
+        a[1] = v;
+        return this;
+      }
+    }
+    this.attrs.push([name, v]);
+    return this;
+  }
+
+  removeAttr(name: string): this {
+    this.attrs = this.attrs.filter((a) => a[0] !== name);
+    return this;
+  }
+
+  /** Child elements, optionally only those with the given name. */
+  elements(name?: string): XmlElement[] {
+    const out: XmlElement[] = [];
+    for (const c of this.children) if (c.kind === 'element' && (name === undefined || c.name === name)) out.push(c);
+    return out;
+  }
+
+  /** First child element with this name. */
+  child(name: string): XmlElement | undefined {
+    for (const c of this.children) if (c.kind === 'element' && c.name === name) return c;
+    return undefined;
+  }
+
+  /** Follows a path of child names: `el.find('os', 'type')`. */
+  find(...path: string[]): XmlElement | undefined {
+    let cur: XmlElement | undefined = this;
+    for (const p of path) {
+      cur = cur.child(p);
+      if (!cur) return undefined;
+    }
+    return cur;
+  }
+
+  /** The child with this name, created (at `position` or at the end) if missing. */
+  ensureChild(name: string, position?: number): XmlElement {
+    const existing = this.child(name);
+    if (existing) return existing;
+    const el = new XmlElement(name);
+    this.insert(el, position);
+    return el;
+  }
+
+  /** Concatenated text and CDATA content of this element (not of descendants). */
+  text(): string {
+    let s = '';
+    for (const c of this.children) if (c.kind === 'text' || c.kind === 'cdata') s += c.text;
+    return s;
+  }
+
+  /** Replaces all content with one text node. */
+  setText(value: string | number): this {
+    this.children = [{ kind: 'text', text: String(value) }];
+    return this;
+  }
+
+  /** Trimmed text of a child element, or undefined when the child is absent. */
+  childText(name: string): string | undefined {
+    const c = this.child(name);
+    return c ? c.text().trim() : undefined;
+  }
+
+  insert(node: XmlNode, position?: number): void {
+    if (position === undefined || position >= this.children.length) this.children.push(node);
+    else this.children.splice(Math.max(0, position), 0, node);
+  }
+
+  append(node: XmlNode): this {
+    this.children.push(node);
+    return this;
+  }
+
+  /** Removes a child node; returns whether it was there. */
+  remove(node: XmlNode): boolean {
+    const i = this.children.indexOf(node);
+    if (i < 0) return false;
+    this.children.splice(i, 1);
+    return true;
+  }
+
+  removeChildren(name: string): void {
+    this.children = this.children.filter((c) => !(c.kind === 'element' && c.name === name));
+  }
+
+  /**
+   * Inserts `node` before the first child element whose name comes later in
+   * `order` (libvirt's formatter order), so added elements land where libvirt
+   * would print them. Unknown names go to the end.
+   */
+  insertOrdered(node: XmlElement, order: readonly string[]): void {
+    const rank = order.indexOf(node.name);
+    if (rank >= 0) {
+      for (let i = 0; i < this.children.length; i++) {
+        const c = this.children[i]!;
+        if (c.kind !== 'element') continue;
+        const r = order.indexOf(c.name);
+        if (r > rank) {
+          this.children.splice(i, 0, node);
+          return;
+        }
+      }
+    }
+    this.children.push(node);
+  }
+
+  /** Deep copy. */
+  clone(): XmlElement {
+    return new XmlElement(
+      this.name,
+      this.attrs.map((a) => [a[0], a[1]]),
+      this.children.map(cloneNode),
+    );
+  }
+}
+
+export function cloneNode(n: XmlNode): XmlNode {
+  switch (n.kind) {
+    case 'element':
+      return n.clone();
+    case 'pi':
+      return { kind: 'pi', target: n.target, body: n.body };
+    default:
+      return { kind: n.kind, text: n.text } as XmlNode;
+  }
+}
+
+/** Builds an element: `el('target', { dev: 'vda', bus: 'virtio' })`. Undefined attributes are skipped. */
+export function el(
+  name: string,
+  attrs: Record<string, string | number | undefined> = {},
+  ...children: (XmlNode | string)[]
+): XmlElement {
+  const e = new XmlElement(name);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) e.attrs.push([k, String(v)]);
+  for (const c of children) e.children.push(typeof c === 'string' ? { kind: 'text', text: c } : c);
+  return e;
+}
