@@ -1,0 +1,44 @@
+/** Picks the driver for a connection URI. */
+import { ErrorCode, VirtError } from '../errors.js';
+import type { Driver } from './driver.js';
+
+export interface OpenOptions {
+  /**
+   * Test driver: how long a live detach waits for the guest's unplug acknowledgement
+   * before returning `pending` (libvirt's QEMU driver waits 5000 ms). Also `?unplugTimeout=MS` in the URI.
+   */
+  unplugTimeoutMs?: number;
+}
+
+export interface ParsedUri {
+  scheme: string;
+  transport?: string;
+  host: string;
+  path: string;
+  params: URLSearchParams;
+}
+
+/** Splits `driver[+transport]://[host]/path[?query]`. */
+export function parseUri(uri: string): ParsedUri {
+  const m = /^([a-z][a-z0-9]*)(?:\+([a-z]+))?:\/\/([^/?]*)(\/[^?]*)?(?:\?(.*))?$/i.exec(uri);
+  if (!m) throw new VirtError(ErrorCode.INVALID_ARG, `invalid connection URI '${uri}': expected driver:///path`);
+  return {
+    scheme: m[1]!.toLowerCase(),
+    transport: m[2]?.toLowerCase(),
+    host: m[3] ?? '',
+    path: m[4] ?? '',
+    params: new URLSearchParams(m[5] ?? ''),
+  };
+}
+
+export async function openDriver(uri: string, options: OpenOptions): Promise<Driver> {
+  const parsed = parseUri(uri);
+  if (parsed.scheme === 'test' && !parsed.transport && parsed.host === '') {
+    const { openTestDriver } = await import('./test/index.js');
+    return openTestDriver(uri, parsed, options);
+  }
+  throw new VirtError(
+    ErrorCode.NO_SUPPORT,
+    `no connection driver available for '${uri}' (supported: test:///default, test:///default?state=DIR)`,
+  );
+}

@@ -1,0 +1,10 @@
+/** virtkit: libvirt-compatible domain XML, device hot-plug and drivers, in TypeScript. */
+export { Connection, DEFAULT_URI } from './api/connection.js';
+export { Domain } from './api/domain.js';
+export * from './api/flags.js';
+export type { DomainEvent, DomainEventType, DomainRef, DeviceEventData, LifecycleEventData, EventOf } from './api/events.js';
+export type { EventFilter } from './api/event-stream.js';
+export type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } from './drivers/driver.js';
+export type { OpenOptions } from './drivers/registry.js';
+export { VirtError, ErrorCode, ErrorDomain, isVirtError } from './errors.js';
+export * as xml from './xml/index.js';
