@@ -83,9 +83,26 @@ export class VirtError extends Error {
   }
 }
 
-/** Shorthand used across the code base: `throw virtError(ErrorCode.X, '...')`. */
-export function virtError(code: number, message: string, domain?: number): VirtError {
-  return new VirtError(code, message, { domain });
+/** libvirt's message prefix per code (src/util/virerror.c), so messages read as virsh users know them. */
+const prefixes: Record<number, string> = {
+  [ErrorCode.INTERNAL_ERROR]: 'internal error: ',
+  [ErrorCode.NO_SUPPORT]: 'this function is not supported by the connection driver: ',
+  [ErrorCode.INVALID_ARG]: 'invalid argument: ',
+  [ErrorCode.OPERATION_FAILED]: 'operation failed: ',
+  [ErrorCode.XML_ERROR]: 'XML error: ',
+  [ErrorCode.OPERATION_DENIED]: 'operation forbidden: ',
+  [ErrorCode.NO_DOMAIN]: 'Domain not found: ',
+  [ErrorCode.OPERATION_INVALID]: 'Requested operation is not valid: ',
+  [ErrorCode.CONFIG_UNSUPPORTED]: 'unsupported configuration: ',
+  [ErrorCode.OPERATION_TIMEOUT]: 'Timed out during operation: ',
+  [ErrorCode.OPERATION_UNSUPPORTED]: 'Operation not supported: ',
+  [ErrorCode.DEVICE_MISSING]: 'device not found: ',
+  [ErrorCode.XML_INVALID_SCHEMA]: 'XML document failed to validate against schema: ',
+};
+
+/** Builds a VirtError whose message carries libvirt's prefix for the code: `virtError(ErrorCode.NO_DOMAIN, "no domain with matching name 'x'")`. */
+export function virtError(code: number, detail: string, domain?: number): VirtError {
+  return new VirtError(code, (prefixes[code] ?? '') + detail, { domain });
 }
 
 export function isVirtError(err: unknown, code?: number): err is VirtError {

@@ -1,0 +1,96 @@
+/** Device `<address>` elements: PCI and drive addresses, read, compared and written in libvirt's notation. */
+import { ErrorCode, virtError } from '../errors.js';
+import { el, type XmlElement } from '../xml/index.js';
+
+export interface PciAddress {
+  domain: number;
+  bus: number;
+  slot: number;
+  function: number;
+  multifunction?: string;
+}
+
+export interface DriveAddress {
+  controller: number;
+  bus: number;
+  target: number;
+  unit: number;
+}
+
+function num(value: string | undefined, what: string, max: number): number {
+  if (value === undefined || value === '') return 0;
+  const v = value.trim();
+  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v, 16) : /^\d+$/.test(v) ? Number.parseInt(v, 10) : Number.NaN;
+  if (!Number.isFinite(n) || n > max) throw virtError(ErrorCode.XML_ERROR, `invalid ${what} '${value}' in <address>`);
+  return n;
+}
+
+/** The `<address>` child of a device element, if any. */
+export function addressElement(dev: XmlElement): XmlElement | undefined {
+  return dev.child('address');
+}
+
+/** PCI address of a device, when it has `<address type='pci'>`. Throws XML_ERROR for out-of-range fields. */
+export function readPciAddress(dev: XmlElement): PciAddress | undefined {
+  const a = dev.child('address');
+  if (a?.attr('type') !== 'pci') return undefined;
+  return {
+    domain: num(a.attr('domain'), 'PCI domain', 0xffff),
+    bus: num(a.attr('bus'), 'PCI bus', 0xff),
+    slot: num(a.attr('slot'), 'PCI slot', 0x1f),
+    function: num(a.attr('function'), 'PCI function', 7),
+    multifunction: a.attr('multifunction'),
+  };
+}
+
+/** Drive address of a device, when it has `<address type='drive'>`. */
+export function readDriveAddress(dev: XmlElement): DriveAddress | undefined {
+  const a = dev.child('address');
+  if (a?.attr('type') !== 'drive') return undefined;
+  return {
+    controller: num(a.attr('controller'), 'drive controller', 0xffff),
+    bus: num(a.attr('bus'), 'drive bus', 0xffff),
+    target: num(a.attr('target'), 'drive target', 0xffff),
+    unit: num(a.attr('unit'), 'drive unit', 0xffff),
+  };
+}
+
+const hex = (n: number, width: number): string => '0x' + n.toString(16).padStart(width, '0');
+
+/** `0000:00:03.0`, as libvirt prints PCI addresses in messages. */
+export function formatPciAddress(a: PciAddress): string {
+  return `${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:${a.slot.toString(16).padStart(2, '0')}.${a.function}`;
+}
+
+export function pciAddressElement(a: PciAddress): XmlElement {
+  return el('address', {
+    type: 'pci',
+    domain: hex(a.domain, 4),
+    bus: hex(a.bus, 2),
+    slot: hex(a.slot, 2),
+    function: hex(a.function, 1),
+    multifunction: a.multifunction,
+  });
+}
+
+export function driveAddressElement(a: DriveAddress): XmlElement {
+  return el('address', { type: 'drive', controller: a.controller, bus: a.bus, target: a.target, unit: a.unit });
+}
+
+/** A comparable key for any address (type plus its attributes in a fixed order). */
+export function addressKey(dev: XmlElement): string | undefined {
+  const a = dev.child('address');
+  if (!a) return undefined;
+  const type = a.attr('type') ?? '';
+  if (type === 'pci') return 'pci:' + formatPciAddress(readPciAddress(dev)!);
+  if (type === 'drive') {
+    const d = readDriveAddress(dev)!;
+    return `drive:${d.controller}:${d.bus}:${d.target}:${d.unit}`;
+  }
+  const attrs = a.attrs
+    .filter(([k]) => k !== 'type')
+    .map(([k, v]) => `${k}=${/^0x/i.test(v) ? Number.parseInt(v, 16) : v}`)
+    .sort()
+    .join(',');
+  return `${type}:${attrs}`;
+}

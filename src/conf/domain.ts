@@ -1,0 +1,152 @@
+/**
+ * A domain definition: a typed view over the domain's ordered XML tree. Reading
+ * goes through typed getters; edits change the tree, so formatting is a plain
+ * serialize and nothing virtkit does not model is ever lost or reordered.
+ */
+import { el, serializeXml, type XmlElement } from '../xml/index.js';
+import { readDevice, type DeviceDef } from './devices/index.js';
+import { DOMAIN_ORDER, DEVICES_ORDER } from './devices/kinds.js';
+import { readDisk, type DiskDef } from './devices/disk.js';
+import { readInterface, type InterfaceDef } from './devices/interface.js';
+import { readController, type ControllerDef } from './devices/controller.js';
+
+export interface OsDef {
+  type: string;
+  arch?: string;
+  machine?: string;
+  boot: string[];
+  kernel?: string;
+  initrd?: string;
+  cmdline?: string;
+}
+
+export class DomainDef {
+  readonly root: XmlElement;
+
+  constructor(root: XmlElement) {
+    this.root = root;
+  }
+
+  /** `<domain type>`: qemu, kvm, xen, test, ... */
+  get type(): string {
+    return this.root.attr('type') ?? '';
+  }
+  get name(): string {
+    return this.root.childText('name') ?? '';
+  }
+  get uuid(): string {
+    return this.root.childText('uuid') ?? '';
+  }
+  get title(): string | undefined {
+    return this.root.childText('title');
+  }
+  get description(): string | undefined {
+    return this.root.child('description')?.text();
+  }
+  get metadata(): XmlElement | undefined {
+    return this.root.child('metadata');
+  }
+  /** `<memory>` in KiB (after defaults). */
+  get memoryKiB(): number {
+    return Number(this.root.childText('memory') ?? 0);
+  }
+  get currentMemoryKiB(): number {
+    return Number(this.root.childText('currentMemory') ?? this.memoryKiB);
+  }
+  get vcpus(): number {
+    return Number(this.root.childText('vcpu') ?? 1);
+  }
+  get os(): OsDef {
+    const os = this.root.child('os');
+    const t = os?.child('type');
+    return {
+      type: t?.text().trim() || 'hvm',
+      arch: t?.attr('arch'),
+      machine: t?.attr('machine'),
+      boot: os?.elements('boot').map((b) => b.attr('dev') ?? '') ?? [],
+      kernel: os?.childText('kernel'),
+      initrd: os?.childText('initrd'),
+      cmdline: os?.childText('cmdline'),
+    };
+  }
+  /** Names of the enabled `<features>` children (acpi, apic, pae, ...). */
+  get features(): string[] {
+    return this.root.child('features')?.elements().map((e) => e.name) ?? [];
+  }
+  get cpuMode(): string | undefined {
+    return this.root.child('cpu')?.attr('mode');
+  }
+  get clockOffset(): string | undefined {
+    return this.root.child('clock')?.attr('offset');
+  }
+  get onPoweroff(): string | undefined {
+    return this.root.childText('on_poweroff');
+  }
+  get onReboot(): string | undefined {
+    return this.root.childText('on_reboot');
+  }
+  get onCrash(): string | undefined {
+    return this.root.childText('on_crash');
+  }
+  /** Running id from a live XML (`<domain id='N'>`), undefined in inactive XML. */
+  get id(): number | undefined {
+    const v = this.root.attr('id');
+    return v === undefined ? undefined : Number(v);
+  }
+
+  /** The `<devices>` element, created in libvirt's position when missing. */
+  devicesElement(): XmlElement {
+    const d = this.root.child('devices');
+    if (d) return d;
+    const created = el('devices');
+    this.root.insertOrdered(created, DOMAIN_ORDER);
+    return created;
+  }
+
+  /** Every device element, in document order (without `<emulator>`). */
+  deviceElements(): XmlElement[] {
+    return (this.root.child('devices')?.elements() ?? []).filter((e) => e.name !== 'emulator');
+  }
+
+  devices(): DeviceDef[] {
+    return this.deviceElements().map(readDevice);
+  }
+  disks(): DiskDef[] {
+    return (this.root.child('devices')?.elements('disk') ?? []).map(readDisk);
+  }
+  interfaces(): InterfaceDef[] {
+    return (this.root.child('devices')?.elements('interface') ?? []).map(readInterface);
+  }
+  controllers(): ControllerDef[] {
+    return (this.root.child('devices')?.elements('controller') ?? []).map(readController);
+  }
+  get emulator(): string | undefined {
+    return this.root.child('devices')?.childText('emulator');
+  }
+
+  /** Adds a device element where libvirt would print it: after the last device of the same kind. */
+  addDevice(dev: XmlElement): void {
+    const devices = this.devicesElement();
+    const kids = devices.children;
+    let lastSame = -1;
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i]!;
+      if (c.kind === 'element' && c.name === dev.name) lastSame = i;
+    }
+    if (lastSame >= 0) kids.splice(lastSame + 1, 0, dev);
+    else devices.insertOrdered(dev, DEVICES_ORDER as readonly string[]);
+  }
+
+  /** Removes a device element; returns whether it was there. */
+  removeDevice(dev: XmlElement): boolean {
+    return this.root.child('devices')?.remove(dev) ?? false;
+  }
+
+  clone(): DomainDef {
+    return new DomainDef(this.root.clone());
+  }
+
+  toXml(): string {
+    return serializeXml(this.root);
+  }
+}

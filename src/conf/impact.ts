@@ -1,0 +1,30 @@
+/** Flag checks and LIVE/CONFIG resolution shared by every driver (libvirt's virDomainObjUpdateModificationImpact). */
+import { ErrorCode, virtError } from '../errors.js';
+
+export const AFFECT_LIVE = 1;
+export const AFFECT_CONFIG = 2;
+
+/** Rejects unknown flag bits like libvirt's virCheckFlags. */
+export function checkFlags(flags: number, allowed: number, fn: string): void {
+  if (!Number.isInteger(flags) || flags < 0) throw virtError(ErrorCode.INVALID_ARG, `flags must be a non-negative integer in ${fn}, got ${flags}`);
+  const extra = flags & ~allowed;
+  if (extra !== 0) throw virtError(ErrorCode.INVALID_ARG, `unsupported flags (0x${extra.toString(16)}) in function ${fn}`);
+}
+
+export interface Impact {
+  live: boolean;
+  config: boolean;
+}
+
+/** CURRENT → LIVE when running else CONFIG; LIVE on a stopped domain and CONFIG on a transient one are OPERATION_INVALID. */
+export function resolveImpact(flags: number, state: { active: boolean; persistent: boolean }): Impact {
+  let live = (flags & AFFECT_LIVE) !== 0;
+  let config = (flags & AFFECT_CONFIG) !== 0;
+  if (!live && !config) {
+    if (state.active) live = true;
+    else config = true;
+  }
+  if (live && !state.active) throw virtError(ErrorCode.OPERATION_INVALID, 'domain is not running');
+  if (config && !state.persistent) throw virtError(ErrorCode.OPERATION_INVALID, 'transient domains do not have any persistent config');
+  return { live, config };
+}

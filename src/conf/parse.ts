@@ -1,0 +1,69 @@
+/**
+ * Entry points from XML text to validated definitions: a whole domain for
+ * define/create, a single device for attach/detach/update.
+ */
+import { ErrorCode, virtError } from '../errors.js';
+import { parseXml, type XmlElement } from '../xml/index.js';
+import { applyDeviceDefaults, applyDomainDefaults } from './defaults.js';
+import { stripNonUserAlias } from './devices/common.js';
+import { validateDevice } from './devices/index.js';
+import { stripGeneratedTarget } from './devices/interface.js';
+import { DomainDef } from './domain.js';
+import { flavourOf, type Flavour } from './flavour.js';
+import { validateDevicesTogether, validateDomainShape } from './validate.js';
+
+/** Removes what only a running hypervisor may write (inactive parse): domain id, non-`ua-` aliases, generated tap names. */
+export function stripRuntimeNames(dev: XmlElement, flavour: Flavour): void {
+  stripNonUserAlias(dev);
+  if (dev.name === 'interface') stripGeneratedTarget(dev, flavour.reservedTargetPrefixes);
+}
+
+/** Parses, validates and fills defaults for a domain definition (define / createXML). */
+export function parseDomainXml(xml: string): DomainDef {
+  const def = new DomainDef(parseXml(xml, { source: 'domain definition' }));
+  validateDomainShape(def);
+  const flavour = flavourOf(def.type);
+  def.root.removeAttr('id');
+  for (const dev of def.deviceElements()) stripRuntimeNames(dev, flavour);
+  applyDomainDefaults(def, flavour);
+  validateDevicesTogether(def);
+  return def;
+}
+
+export type DevicePurpose = 'attach' | 'detach' | 'update';
+
+export interface ParsedDevice {
+  el: XmlElement;
+  /** The `<mac>` was absent and had to be generated: it must not be used for matching. */
+  macGenerated: boolean;
+}
+
+/**
+ * Parses one device element for a hot-plug call on a domain of `domainType`.
+ * Attach parses as inactive XML (runtime names dropped, defaults applied);
+ * detach/update keep alias and address, because libvirt matches on them.
+ */
+export function parseDeviceXml(xml: string, domainType: string, purpose: DevicePurpose): ParsedDevice {
+  const el = parseXml(xml, { source: 'device definition' });
+  const flavour = flavourOf(domainType);
+  if (purpose === 'detach' && el.name === 'disk') {
+    // A config detach may name a disk by its source path in <target dev='/path'>.
+    const dev = el.child('target')?.attr('dev');
+    if (dev === undefined) validateDevice(el);
+  } else {
+    validateDevice(el);
+  }
+  if (purpose === 'attach') stripRuntimeNames(el, flavour);
+  let macGenerated = false;
+  if (el.name === 'interface' && el.child('mac')?.attr('address') === undefined) macGenerated = true;
+  // Detach/update XML keeps exactly what the caller wrote: defaults would invent fields to compare.
+  if (purpose === 'attach') applyDeviceDefaults(el, flavour);
+  return { el, macGenerated };
+}
+
+/** Refuses device kinds a driver cannot hot-plug at all. */
+export function requireKind(dev: XmlElement, allowed: readonly string[], what: string): void {
+  if (!allowed.includes(dev.name)) {
+    throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `${what} of device '${dev.name}' is not supported`);
+  }
+}

@@ -1,0 +1,39 @@
+/** Memory sizes with libvirt's unit suffixes, normalised to KiB as libvirt stores them. */
+import { ErrorCode, virtError } from '../errors.js';
+
+const scale: Record<string, number> = {
+  b: 1,
+  byte: 1,
+  bytes: 1,
+  kb: 1000,
+  k: 1024,
+  kib: 1024,
+  mb: 1000 ** 2,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1000 ** 3,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  tb: 1000 ** 4,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
+  pb: 1000 ** 5,
+  p: 1024 ** 5,
+  pib: 1024 ** 5,
+  eb: 1000 ** 6,
+  e: 1024 ** 6,
+  eib: 1024 ** 6,
+};
+
+/** Converts `<memory unit='X'>N</memory>` to KiB, rounding up like libvirt; throws XML_ERROR naming `what`. */
+export function toKiB(value: string, unit: string | undefined, what: string): number {
+  const u = (unit ?? 'KiB').toLowerCase();
+  const factor = scale[u];
+  if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);
+  const v = value.trim();
+  if (!/^\d+$/.test(v)) throw virtError(ErrorCode.XML_ERROR, `invalid value '${value}' for ${what}: expected a non-negative integer`);
+  const bytes = BigInt(v) * BigInt(factor);
+  const kib = (bytes + 1023n) / 1024n;
+  if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw virtError(ErrorCode.XML_ERROR, `value '${value}${unit ?? ''}' for ${what} is too large`);
+  return Number(kib);
+}

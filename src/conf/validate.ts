@@ -1,0 +1,61 @@
+/** Semantic validation of a whole domain definition (always on, like libvirt's post-parse validation). */
+import { ErrorCode, virtError } from '../errors.js';
+import { readAlias } from './devices/common.js';
+import { diskSource } from './devices/disk.js';
+import { validateDevice } from './devices/index.js';
+import type { DomainDef } from './domain.js';
+import { DOMAIN_TYPES } from './flavour.js';
+import { checkPciClashes } from './pci.js';
+
+/** Domain names: non-empty, no '/', no control characters (they become file names and CLI arguments). */
+export function validateDomainName(name: string): void {
+  if (name === '') throw virtError(ErrorCode.XML_ERROR, 'missing domain name information');
+  if (name.includes('/')) throw virtError(ErrorCode.XML_ERROR, `name '${name}' cannot contain '/'`);
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw virtError(ErrorCode.XML_ERROR, `name ${JSON.stringify(name)} contains control characters`);
+  if (name === '.' || name === '..') throw virtError(ErrorCode.XML_ERROR, `name '${name}' is not allowed`);
+}
+
+/** Checks the root element and domain-level fields before defaults are applied. */
+export function validateDomainShape(def: DomainDef): void {
+  const root = def.root;
+  if (root.name !== 'domain') throw virtError(ErrorCode.XML_ERROR, `unexpected root element <${root.name}>, expecting <domain>`);
+  const type = root.attr('type');
+  if (type === undefined) throw virtError(ErrorCode.XML_ERROR, "missing domain type attribute");
+  if (!DOMAIN_TYPES.has(type)) throw virtError(ErrorCode.XML_ERROR, `invalid domain type '${type}'`);
+  validateDomainName(root.childText('name') ?? '');
+  if (!root.child('memory') && !root.find('cpu', 'numa')) {
+    throw virtError(ErrorCode.XML_ERROR, 'Memory size must be specified via <memory> or in the <numa> configuration');
+  }
+  const vcpu = root.childText('vcpu');
+  if (vcpu !== undefined && !/^[1-9]\d*$/.test(vcpu)) throw virtError(ErrorCode.XML_ERROR, `invalid vcpu count '${vcpu}': expected a positive integer`);
+  for (const dev of def.deviceElements()) validateDevice(dev);
+}
+
+/** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses. */
+export function validateDevicesTogether(def: DomainDef): void {
+  const targets = new Map<string, string>();
+  for (const disk of def.disks()) {
+    const t = disk.target!;
+    const prev = targets.get(t);
+    if (prev !== undefined) {
+      throw virtError(ErrorCode.XML_ERROR, `target '${t}' duplicated for disk sources '${prev}' and '${disk.source ?? ''}'`);
+    }
+    targets.set(t, disk.source ?? '');
+  }
+  const controllers = new Set<string>();
+  for (const c of def.controllers()) {
+    const key = `${c.type}:${c.index}`;
+    if (controllers.has(key)) throw virtError(ErrorCode.XML_ERROR, `Multiple '${c.type}' controllers with index '${c.index}'`);
+    controllers.add(key);
+  }
+  const aliases = new Set<string>();
+  for (const dev of def.deviceElements()) {
+    const a = readAlias(dev);
+    if (a === undefined) continue;
+    if (aliases.has(a)) throw virtError(ErrorCode.XML_ERROR, `non unique alias detected: ${a}`);
+    aliases.add(a);
+  }
+  checkPciClashes(def);
+}
+
+export { diskSource };

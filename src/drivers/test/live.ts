@@ -1,0 +1,44 @@
+/** Starting a definition: the live copy with every runtime name, and naming contexts. */
+import { assignLiveNames, type DomainDef, flavourOf, stripRuntimeNames, type LiveNaming } from '../../conf/index.js';
+import type { Counters } from './backing.js';
+import type { LiveState } from './domain-obj.js';
+
+/** Naming context over the driver counters and a domain's NIC sequence; `commit` reports the new sequence. */
+export function namingFor(counters: Counters, domid: number, nicSeq: number): LiveNaming & { nicSeq(): number } {
+  let seq = nicSeq;
+  return {
+    domid,
+    allocTap(prefix) {
+      const n = counters.taps[prefix] ?? 0;
+      counters.taps[prefix] = n + 1;
+      return `${prefix}${n}`;
+    },
+    allocDevid() {
+      return seq++;
+    },
+    nicSeq: () => seq,
+  };
+}
+
+/** Builds the live state of a domain being started from `def` (an inactive definition, not modified). */
+export function startLive(def: DomainDef, counters: Counters, state: number, reason: number): LiveState {
+  const id = counters.nextId++;
+  const live = def.clone();
+  live.root.setAttr('id', id);
+  // libvirt prints id right after type: <domain type='kvm' id='1'>
+  const idAttr = live.root.attrs.pop()!;
+  const typeAt = live.root.attrs.findIndex(([k]) => k === 'type');
+  live.root.attrs.splice(typeAt + 1, 0, idAttr);
+  const naming = namingFor(counters, id, 0);
+  assignLiveNames(live, flavourOf(live.type), naming);
+  return { id, state, reason, def: live, nicSeq: naming.nicSeq(), startedAt: Date.now(), pending: [] };
+}
+
+/** The inactive form of a live definition (for INACTIVE dumps of transient domains). */
+export function inactiveOf(live: DomainDef): DomainDef {
+  const d = live.clone();
+  d.root.removeAttr('id');
+  const flavour = flavourOf(d.type);
+  for (const dev of d.deviceElements()) stripRuntimeNames(dev, flavour);
+  return d;
+}

@@ -1,0 +1,50 @@
+/**
+ * How the simulated guest answers unplug requests, set per domain in its XML:
+ *
+ *   <metadata>
+ *     <vkt:unplug xmlns:vkt='urn:virtkit:test' ack='delay' delay-ms='8000'/>
+ *   </metadata>
+ *
+ * ack: `immediate` (default: removal completes within the call), `delay` (the guest
+ * answers after delay-ms), `never` (the guest ignores the request), `reject`
+ * (the guest refuses after delay-ms, raising device-removal-failed).
+ */
+import { ErrorCode, virtError } from '../../errors.js';
+import type { DomainDef } from '../../conf/index.js';
+import { el, type XmlElement } from '../../xml/index.js';
+
+export const TEST_NAMESPACE = 'urn:virtkit:test';
+
+export interface UnplugBehaviour {
+  ack: 'immediate' | 'delay' | 'never' | 'reject';
+  /** For `delay` and `reject`: milliseconds until the guest answers. */
+  delayMs: number;
+}
+
+function namespaceOf(e: XmlElement): { ns?: string; local: string } {
+  const i = e.name.indexOf(':');
+  if (i < 0) return { ns: e.attr('xmlns'), local: e.name };
+  return { ns: e.attr(`xmlns:${e.name.slice(0, i)}`), local: e.name.slice(i + 1) };
+}
+
+/** Reads the behaviour from the domain's metadata; invalid settings are XML_ERROR. */
+export function unplugBehaviour(def: DomainDef): UnplugBehaviour {
+  const meta = def.metadata;
+  const node = meta?.elements().find((e) => {
+    const { ns, local } = namespaceOf(e);
+    return ns === TEST_NAMESPACE && local === 'unplug';
+  });
+  if (!node) return { ack: 'immediate', delayMs: 0 };
+  const ack = node.attr('ack') ?? 'immediate';
+  if (ack !== 'immediate' && ack !== 'delay' && ack !== 'never' && ack !== 'reject') {
+    throw virtError(ErrorCode.XML_ERROR, `invalid unplug ack '${ack}' in test driver metadata (expected immediate, delay, never or reject)`);
+  }
+  const d = node.attr('delay-ms') ?? '0';
+  if (!/^\d+$/.test(d)) throw virtError(ErrorCode.XML_ERROR, `invalid delay-ms '${d}' in test driver metadata`);
+  return { ack, delayMs: Number(d) };
+}
+
+/** The metadata element that sets a behaviour, for callers building domain XML. */
+export function unplugBehaviourElement(b: Partial<UnplugBehaviour> & { ack: UnplugBehaviour['ack'] }): XmlElement {
+  return el('vkt:unplug', { 'xmlns:vkt': TEST_NAMESPACE, ack: b.ack, 'delay-ms': b.delayMs });
+}
