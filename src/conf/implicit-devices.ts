@@ -81,12 +81,10 @@ function pairSerialConsole(def: DomainDef): void {
 export function addImplicitQemuDevices(def: DomainDef): void {
   if (!isX86(def)) return;
   const q35 = isQ35(def);
-  if (!def.controllers().some((c) => c.type === 'pci' && c.index === 0)) {
-    addController(def, { type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
-  }
+  // libvirt's insertion order: USB, the chipset's disk controller, what devices need, the PCI root last.
   if (!hasController(def, 'usb')) {
     if (q35) addController(def, { type: 'usb', index: 0, model: 'qemu-xhci', ports: 15 });
-    else addController(def, { type: 'usb', index: 0, model: 'piix3-uhci' }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 2 }));
+    else addController(def, { type: 'usb', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 2 }));
   }
   if (q35 && !hasController(def, 'sata', 0)) {
     addController(def, { type: 'sata', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 0x1f, function: 2 }));
@@ -95,6 +93,9 @@ export function addImplicitQemuDevices(def: DomainDef): void {
     addController(def, { type: 'ide', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 1 }));
   }
   for (const dev of def.deviceElements()) addControllersFor(def, dev);
+  if (!def.controllers().some((c) => c.type === 'pci' && c.index === 0)) {
+    addController(def, { type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
+  }
   pairSerialConsole(def);
   const inputs = def.devicesElement().elements('input');
   if (!inputs.some((i) => i.attr('type') === 'mouse' && i.attr('bus') === 'ps2')) def.addDevice(el('input', { type: 'mouse', bus: 'ps2' }));

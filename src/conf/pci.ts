@@ -138,12 +138,16 @@ export function assignPciAddresses(def: DomainDef, options: { allowNewPorts: boo
   const q35 = isQ35(def);
   const candidates = (only ?? def.deviceElements()).filter(wantsPci);
   candidates.sort((a, b) => ASSIGN_ORDER.indexOf(a.name) - ASSIGN_ORDER.indexOf(b.name));
+  // The primary video card owns slot 2 (pc) / 1 (q35) when there is one; otherwise that slot is free for others.
+  const primaryVideo = def.deviceElements().find((e) => e.name === 'video');
+  const videoSlot = q35 ? 1 : 2;
+  if (primaryVideo && !primaryVideo.child('address')) used.add(`0:${videoSlot}`);
   for (const dev of candidates) {
-    const isPrimaryVideo = dev.name === 'video' && def.deviceElements().find((e) => e.name === 'video') === dev;
+    const isPrimaryVideo = dev === primaryVideo;
     const integrated = dev.name === 'video' || (dev.name === 'controller' && dev.attr('model') === 'pcie-root-port');
     if (!q35 || integrated) {
-      const preferred = isPrimaryVideo ? (q35 ? 1 : 2) : q35 ? 1 : 3;
-      const slot = (isPrimaryVideo && !used.has(`0:${preferred}`) ? preferred : freeSlotOnBus0(used, q35 ? 1 : 3)) ?? noSlots();
+      if (isPrimaryVideo) used.delete(`0:${videoSlot}`);
+      const slot = (isPrimaryVideo && !used.has(`0:${videoSlot}`) ? videoSlot : freeSlotOnBus0(used, q35 ? 1 : 2)) ?? noSlots();
       used.add(`0:${slot}`);
       setAddress(dev, pciAddressElement({ domain: 0, bus: 0, slot, function: 0 }));
       continue;
