@@ -8,3 +8,17 @@ export type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } 
 export type { OpenOptions } from './drivers/registry.js';
 export { VirtError, ErrorCode, ErrorDomain, isVirtError } from './errors.js';
 export * as xml from './xml/index.js';
+export {
+  buildAddressElement,
+  buildDiskElement,
+  buildDiskMatchXml,
+  buildDiskXml,
+  buildInterfaceElement,
+  buildInterfaceMatchXml,
+  buildInterfaceXml,
+  buildMediaChangeXml,
+  findDiskElement,
+} from './api/device-builders.js';
+export type { DiskBuildOptions, InterfaceBuildOptions, MediaAction, MediaChangeOptions } from './api/device-builders.js';
+export { listDisks, listInterfaces } from './api/device-summaries.js';
+export type { DiskSummary, InterfaceSummary } from './api/device-summaries.js';

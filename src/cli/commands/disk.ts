@@ -1,0 +1,122 @@
+/** `attach-disk` and `detach-disk`: virsh's shorthand, with the XML built and matched by the library. */
+import { stat } from 'node:fs/promises';
+import { buildDiskMatchXml, buildDiskXml, type DiskBuildOptions } from '../../api/device-builders.js';
+import { DeviceModify, DomainXML } from '../../api/flags.js';
+import { type Args, defineCommand, flag, type OptionDef, str } from '../command.js';
+import { withContext } from '../errors.js';
+import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { domainOption, printXmlOption } from './options.js';
+
+const s = (name: string, help: string): OptionDef => ({ name, kind: 'string', help });
+
+/** virsh falls back to a block disk when the source path is a block device on this host. */
+async function sourceType(args: Args): Promise<string | undefined> {
+  const given = str(args, 'sourcetype');
+  const source = str(args, 'source');
+  if (given || !source) return given;
+  try {
+    return (await stat(source)).isBlockDevice() ? 'block' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function diskOptions(args: Args): Promise<DiskBuildOptions> {
+  return {
+    source: str(args, 'source'),
+    target: str(args, 'target')!,
+    targetBus: str(args, 'targetbus'),
+    driver: str(args, 'driver'),
+    subdriver: str(args, 'subdriver'),
+    iothread: str(args, 'iothread'),
+    cache: str(args, 'cache'),
+    io: str(args, 'io'),
+    type: str(args, 'type'),
+    mode: str(args, 'mode'),
+    sourceType: await sourceType(args),
+    serial: str(args, 'serial'),
+    wwn: str(args, 'wwn'),
+    alias: str(args, 'alias'),
+    rawio: flag(args, 'rawio'),
+    address: str(args, 'address'),
+    multifunction: flag(args, 'multifunction'),
+    sourceProtocol: str(args, 'source-protocol'),
+    sourceHostName: str(args, 'source-host-name'),
+    sourceHostTransport: str(args, 'source-host-transport'),
+    sourceHostSocket: str(args, 'source-host-socket'),
+  };
+}
+
+export const attachDisk = defineCommand({
+  name: 'attach-disk',
+  group: 'domain',
+  summary: 'attach disk device',
+  description: 'Attach new disk device.',
+  options: [
+    domainOption(),
+    { name: 'source', kind: 'string', required: true, emptyOk: true, help: 'source of disk device or name of network disk' },
+    { name: 'target', kind: 'string', required: true, help: 'target of disk device' },
+    s('targetbus', 'target bus of disk device'),
+    s('driver', 'driver of disk device'),
+    s('subdriver', 'subdriver of disk device'),
+    s('iothread', 'IOThread to be used by supported device'),
+    s('cache', 'cache mode of disk device'),
+    s('io', 'io policy of disk device'),
+    s('type', 'target device type'),
+    s('mode', 'mode of device reading and writing'),
+    s('sourcetype', 'type of source (block|file|network)'),
+    s('serial', 'serial of disk device'),
+    s('wwn', 'wwn of disk device'),
+    s('alias', 'custom alias name of disk device'),
+    { name: 'rawio', kind: 'bool', help: 'needs rawio capability' },
+    s('address', 'address of disk device'),
+    { name: 'multifunction', kind: 'bool', help: 'use multifunction pci under specified address' },
+    printXmlOption('attach the disk'),
+    s('source-protocol', 'protocol used by disk device source'),
+    s('source-host-name', 'host name for source of disk device'),
+    s('source-host-transport', 'host transport for source of disk device'),
+    s('source-host-socket', 'host socket for source of disk device'),
+    ...impactOptions(),
+  ],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx, args) {
+    const xml = buildDiskXml(await diskOptions(args));
+    if (flag(args, 'print-xml')) {
+      ctx.out(xml);
+      return;
+    }
+    const dom = await ctx.domain(str(args, 'domain')!);
+    const { flags, flagless } = await deviceImpact(args, dom);
+    await withContext('Failed to attach disk', () => (flagless ? dom.attachDevice(xml) : dom.attachDeviceFlags(xml, flags)));
+    ctx.info('Disk attached successfully\n');
+  },
+});
+
+export const detachDisk = defineCommand({
+  name: 'detach-disk',
+  group: 'domain',
+  summary: 'detach disk device',
+  description: 'Detach disk device.',
+  options: [
+    domainOption(),
+    { name: 'target', kind: 'string', required: true, help: 'target of disk device' },
+    ...impactOptions(),
+    printXmlOption('detach the disk'),
+  ],
+  exclusive: IMPACT_EXCLUSIVE,
+  async run(ctx, args) {
+    const dom = await ctx.domain(str(args, 'domain')!);
+    const { flags, flagless } = await deviceImpact(args, dom);
+    // virsh matches against the persistent definition for a config-only change, the live one otherwise.
+    const domainXml = await dom.getXMLDesc(flags === DeviceModify.CONFIG ? DomainXML.INACTIVE : 0);
+    const xml = buildDiskMatchXml(domainXml, str(args, 'target')!);
+    if (flag(args, 'print-xml')) {
+      ctx.out(xml);
+      return;
+    }
+    const result = await withContext('Failed to detach disk', () =>
+      flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
+    );
+    ctx.info(result.outcome === 'pending' ? 'Disk detach request sent successfully\n' : 'Disk detached successfully\n');
+  },
+});

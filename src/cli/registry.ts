@@ -1,0 +1,61 @@
+/** Every virtkit command, by virsh name. */
+import type { CommandDef } from './command.js';
+import { changeMedia } from './commands/change-media.js';
+import { create, define } from './commands/define.js';
+import { detachDeviceAlias } from './commands/detach-device-alias.js';
+import { attachDevice, detachDevice, updateDevice } from './commands/device.js';
+import { attachDisk, detachDisk } from './commands/disk.js';
+import { domblklist } from './commands/domblklist.js';
+import { domid, domname, domuuid } from './commands/domid.js';
+import { domiflist } from './commands/domiflist.js';
+import { dominfo } from './commands/dominfo.js';
+import { domstate } from './commands/domstate.js';
+import { dumpxml } from './commands/dumpxml.js';
+import { event } from './commands/event.js';
+import { makeHelp } from './commands/help.js';
+import { attachInterface, detachInterface } from './commands/interface.js';
+import { destroy, resume, shutdown, start, suspend } from './commands/lifecycle.js';
+import { list } from './commands/list.js';
+import { echo, exit, quit, uri } from './commands/misc.js';
+import { undefine } from './commands/undefine.js';
+
+/** The command table. */
+export const COMMANDS: readonly CommandDef[] = [
+  list,
+  define,
+  undefine,
+  create,
+  start,
+  destroy,
+  shutdown,
+  suspend,
+  resume,
+  dumpxml,
+  dominfo,
+  domstate,
+  domid,
+  domuuid,
+  domname,
+  attachDevice,
+  detachDevice,
+  updateDevice,
+  detachDeviceAlias,
+  attachDisk,
+  detachDisk,
+  attachInterface,
+  detachInterface,
+  changeMedia,
+  domblklist,
+  domiflist,
+  event,
+  uri,
+  makeHelp(() => COMMANDS),
+  echo,
+  quit,
+  exit,
+];
+
+/** The command with this name, if any. */
+export function findCommand(name: string): CommandDef | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

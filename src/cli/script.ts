@@ -1,0 +1,38 @@
+/** Commands read line by line: a script piped on stdin, or the interactive `virtkit # ` prompt. */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { runCommandString } from './run.js';
+import type { Session } from './session.js';
+
+/** Runs each line of `input` as a command string; a bad line is reported and the next one still runs. */
+export async function runScript(session: Session, input: Readable): Promise<boolean> {
+  const rl = createInterface({ input, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });
+  let ok = true;
+  try {
+    for await (const line of rl) {
+      ok = (await runCommandString(session, line)) && ok;
+      if (session.quitting) break;
+    }
+  } finally {
+    rl.close();
+  }
+  return ok;
+}
+
+/** virsh's interactive mode on a terminal. Returns whether every command succeeded. */
+export async function runInteractive(session: Session, input: Readable, output: Writable): Promise<boolean> {
+  output.write("Welcome to virtkit, the virsh-compatible virtualization terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n");
+  const rl = createInterface({ input, output, prompt: 'virtkit # ' });
+  let ok = true;
+  try {
+    rl.prompt();
+    for await (const line of rl) {
+      ok = (await runCommandString(session, line)) && ok;
+      if (session.quitting) break;
+      rl.prompt();
+    }
+  } finally {
+    rl.close();
+  }
+  return ok;
+}
