@@ -1,0 +1,193 @@
+/**
+ * attach / detach / update × flags × domain state × device kind, checking where the
+ * change landed (live and/or config) or the exact error code with nothing changed.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Connection, DeviceModify, type Domain, DomainXML, ErrorCode } from '../../src/index.js';
+import { domainXml, freshConnection, parsed, rejectsWith } from './helpers.js';
+
+type State = 'running' | 'paused' | 'shutoff' | 'transient';
+type Op = 'attach' | 'detach' | 'update';
+type Kind = 'disk' | 'interface';
+
+const CDROM = (iso: string) =>
+  `<disk type='file' device='cdrom'><source file='/iso/${iso}'/><target dev='sdc' bus='scsi'/><readonly/></disk>`;
+const NIC = (link?: string) =>
+  `<interface type='bridge'><mac address='52:54:00:aa:00:01'/><source bridge='br0'/><model type='virtio'/>${link ? `<link state='${link}'/>` : ''}</interface>`;
+const NEW_DISK = `<disk type='file' device='disk'><source file='/img/new.img'/><target dev='vdb' bus='virtio'/></disk>`;
+
+/** The device XML each op sends, and a probe telling whether the op's effect is visible in a definition. */
+const cases: Record<Op, Record<Kind, { xml: string; present: string; effect: (domXml: string) => boolean }>> = {
+  attach: {
+    disk: { xml: NEW_DISK, present: '', effect: (x) => x.includes("dev='vdb'") },
+    interface: { xml: NIC(), present: '', effect: (x) => x.includes('52:54:00:aa:00:01') },
+  },
+  detach: {
+    disk: { xml: NEW_DISK, present: NEW_DISK, effect: (x) => !x.includes("dev='vdb'") },
+    interface: { xml: NIC(), present: NIC(), effect: (x) => !x.includes('52:54:00:aa:00:01') },
+  },
+  update: {
+    disk: { xml: CDROM('b.iso'), present: CDROM('a.iso'), effect: (x) => x.includes('/iso/b.iso') },
+    interface: {
+      xml: NIC('down'),
+      present: NIC(),
+      effect: (x) => parsed(x).child('devices')!.elements('interface').some((n) => n.child('link')?.attr('state') === 'down'),
+    },
+  },
+};
+
+const flagSets: [string, number][] = [
+  ['CURRENT', DeviceModify.CURRENT],
+  ['LIVE', DeviceModify.LIVE],
+  ['CONFIG', DeviceModify.CONFIG],
+  ['LIVE|CONFIG', DeviceModify.LIVE | DeviceModify.CONFIG],
+];
+
+/** Which definitions an op with these flags must change, or the error code it must raise. */
+function expected(state: State, flags: number): { live: boolean; config: boolean } | number {
+  const active = state !== 'shutoff';
+  const persistent = state !== 'transient';
+  let live = (flags & 1) !== 0;
+  let config = (flags & 2) !== 0;
+  if (!live && !config) {
+    if (active) live = true;
+    else config = true;
+  }
+  if (live && !active) return ErrorCode.OPERATION_INVALID;
+  if (config && !persistent) return ErrorCode.OPERATION_INVALID;
+  return { live, config };
+}
+
+async function setup(conn: Connection, state: State, present: string): Promise<Domain> {
+  const xml = domainXml({ name: `m-${state}`, devices: present });
+  if (state === 'transient') return conn.createXML(xml);
+  const dom = await conn.defineXML(xml);
+  if (state !== 'shutoff') await dom.create();
+  if (state === 'paused') await dom.suspend();
+  return dom;
+}
+
+async function snapshot(dom: Domain): Promise<{ live?: string; config?: string }> {
+  const active = await dom.isActive();
+  const persistent = await dom.isPersistent();
+  return {
+    live: active ? await dom.getXMLDesc() : undefined,
+    config: persistent ? await dom.getXMLDesc(DomainXML.INACTIVE) : undefined,
+  };
+}
+
+function call(dom: Domain, op: Op, xml: string, flags: number): Promise<unknown> {
+  if (op === 'attach') return dom.attachDeviceFlags(xml, flags);
+  if (op === 'detach') return dom.detachDeviceFlags(xml, flags);
+  return dom.updateDeviceFlags(xml, flags);
+}
+
+for (const op of ['attach', 'detach', 'update'] as Op[]) {
+  for (const kind of ['disk', 'interface'] as Kind[]) {
+    for (const state of ['running', 'paused', 'shutoff', 'transient'] as State[]) {
+      test(`${op} ${kind} on a ${state} domain × every flag combination`, async () => {
+        for (const [flagName, flags] of flagSets) {
+          const conn = await freshConnection();
+          const c = cases[op][kind];
+          const dom = await setup(conn, state, c.present);
+          const before = await snapshot(dom);
+          const want = expected(state, flags);
+          const label = `${op} ${kind} ${state} ${flagName}`;
+          if (typeof want === 'number') {
+            await rejectsWith(call(dom, op, c.xml, flags), want);
+            assert.deepEqual(await snapshot(dom), before, `${label}: nothing changed`);
+          } else {
+            await call(dom, op, c.xml, flags);
+            const after = await snapshot(dom);
+            if (before.live !== undefined) assert.equal(c.effect(after.live!), want.live, `${label}: live changed = ${want.live}`);
+            if (before.config !== undefined) assert.equal(c.effect(after.config!), want.config, `${label}: config changed = ${want.config}`);
+          }
+          await conn.close();
+        }
+      });
+    }
+  }
+}
+
+test('unknown flag bits are INVALID_ARG for every hot-plug call, nothing changes', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', NIC());
+  const before = await snapshot(dom);
+  await rejectsWith(dom.attachDeviceFlags(NEW_DISK, 8), ErrorCode.INVALID_ARG, /unsupported flags \(0x8\) in function virDomainAttachDeviceFlags/);
+  await rejectsWith(dom.detachDeviceFlags(NIC(), 4), ErrorCode.INVALID_ARG, /0x4/);
+  await rejectsWith(dom.updateDeviceFlags(NIC('down'), 8), ErrorCode.INVALID_ARG);
+  await rejectsWith(dom.detachDeviceAlias('net0', 16), ErrorCode.INVALID_ARG);
+  assert.deepEqual(await snapshot(dom), before);
+  await conn.close();
+});
+
+test('flag-less attachDevice/detachDevice mean LIVE: a shut-off domain says "domain is not running"', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'shutoff', '');
+  await rejectsWith(dom.attachDevice(NEW_DISK), ErrorCode.OPERATION_INVALID, /domain is not running/);
+  await rejectsWith(dom.detachDevice(NEW_DISK), ErrorCode.OPERATION_INVALID, /domain is not running/);
+  await conn.close();
+});
+
+test('update FORCE is accepted for media change; disk source of a non-removable disk cannot change live', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', CDROM('a.iso') + NEW_DISK);
+  await dom.updateDeviceFlags(CDROM('c.iso'), DeviceModify.LIVE | DeviceModify.FORCE);
+  assert.match(await dom.getXMLDesc(), /\/iso\/c\.iso/);
+  // Eject: a cdrom without <source>.
+  await dom.updateDeviceFlags(`<disk type='file' device='cdrom'><target dev='sdc' bus='scsi'/><readonly/></disk>`, DeviceModify.LIVE);
+  assert.doesNotMatch(await dom.getXMLDesc(), /\/iso\//);
+  await rejectsWith(
+    dom.updateDeviceFlags(NEW_DISK.replace('new.img', 'other.img'), DeviceModify.LIVE),
+    ErrorCode.CONFIG_UNSUPPORTED,
+    /only in removable drives/,
+  );
+  await conn.close();
+});
+
+test('interface update: MAC and model changes are refused live with OPERATION_UNSUPPORTED', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', NIC());
+  await rejectsWith(dom.updateDeviceFlags(NIC().replace("type='virtio'", "type='e1000'"), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /model/);
+  await rejectsWith(
+    dom.updateDeviceFlags(NIC().replace("source bridge='br0'", "source bridge='br1'"), DeviceModify.LIVE),
+    ErrorCode.OPERATION_UNSUPPORTED,
+  );
+  // An update naming a MAC no device has is DEVICE_MISSING.
+  await rejectsWith(dom.updateDeviceFlags(NIC().replace('aa:00:01', 'aa:00:09'), DeviceModify.LIVE), ErrorCode.DEVICE_MISSING);
+  await conn.close();
+});
+
+test('attach errors: duplicate disk target, unpluggable bus, floppy, unknown device kind', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', NEW_DISK);
+  const before = await snapshot(dom);
+  await rejectsWith(dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE), ErrorCode.OPERATION_FAILED, /target vdb already exists/);
+  await rejectsWith(dom.attachDeviceFlags(NEW_DISK, DeviceModify.CONFIG), ErrorCode.OPERATION_INVALID, /target vdb already exists/);
+  await rejectsWith(
+    dom.attachDeviceFlags(`<disk type='file'><source file='/a'/><target dev='hdb' bus='ide'/></disk>`, DeviceModify.LIVE),
+    ErrorCode.OPERATION_UNSUPPORTED,
+    /disk bus 'ide' cannot be hotplugged/,
+  );
+  await rejectsWith(
+    dom.attachDeviceFlags(`<disk type='file' device='floppy'><source file='/a'/><target dev='fda'/></disk>`, DeviceModify.LIVE),
+    ErrorCode.OPERATION_UNSUPPORTED,
+    /floppy/,
+  );
+  await rejectsWith(dom.attachDeviceFlags(`<gizmo/>`, DeviceModify.LIVE), ErrorCode.XML_ERROR, /unknown device type 'gizmo'/);
+  await rejectsWith(dom.attachDeviceFlags(`<video><model type='vga'/></video>`, DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /live attach of device 'video'/);
+  assert.deepEqual(await snapshot(dom), before);
+  await conn.close();
+});
+
+test('LIVE|CONFIG is all or nothing: a live failure leaves the config untouched', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', '');
+  // Live has vdb (attached live only); config does not: the config half would succeed, the live half fails.
+  await dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE);
+  const before = await snapshot(dom);
+  await rejectsWith(dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE | DeviceModify.CONFIG), ErrorCode.OPERATION_FAILED);
+  assert.deepEqual(await snapshot(dom), before);
+  await conn.close();
+});
