@@ -46,13 +46,10 @@ export interface ParsedDevice {
 export function parseDeviceXml(xml: string, domainType: string, purpose: DevicePurpose): ParsedDevice {
   const el = parseXml(xml, { source: 'device definition' });
   const flavour = flavourOf(domainType);
-  if (purpose === 'detach' && el.name === 'disk') {
-    // A config detach may name a disk by its source path in <target dev='/path'>.
-    const dev = el.child('target')?.attr('dev');
-    if (dev === undefined) validateDevice(el);
-  } else {
-    validateDevice(el);
-  }
+  const forMatch = purpose === 'detach';
+  // A config detach may name a disk by its source path in <target dev='/path'>, which disk validation refuses.
+  const pathTarget = purpose === 'detach' && el.name === 'disk' && el.child('target')?.attr('dev')?.startsWith('/');
+  if (!pathTarget) validateDevice(el, forMatch);
   if (purpose === 'attach') stripRuntimeNames(el, flavour);
   let macGenerated = false;
   if (el.name === 'interface' && el.child('mac')?.attr('address') === undefined) macGenerated = true;

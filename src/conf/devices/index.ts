@@ -78,21 +78,21 @@ export function readDevice(e: XmlElement): DeviceDef {
   }
 }
 
-/** Per-device semantic checks; an element that is no device is XML_ERROR naming it. */
-export function validateDevice(e: XmlElement): void {
+/** Per-device semantic checks; an element that is no device is XML_ERROR naming it. `forMatch` relaxes what a detach XML need not say. */
+export function validateDevice(e: XmlElement, forMatch = false): void {
   if (!isDeviceElement(e.name)) throw virtError(ErrorCode.XML_ERROR, `unknown device type '${e.name}'`);
   switch (e.name) {
     case 'disk':
       validateDisk(e);
       return;
     case 'interface':
-      validateInterface(e);
+      validateInterface(e, forMatch);
       return;
     case 'controller':
       validateController(e);
       return;
     default:
-      validateOther(e);
+      if (!forMatch) validateOther(e);
   }
 }
 

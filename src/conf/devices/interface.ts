@@ -57,7 +57,8 @@ export function readInterface(iface: XmlElement): InterfaceDef {
   };
 }
 
-export function validateInterface(iface: XmlElement): void {
+/** `forMatch`: a detach/update XML only has to identify the device, so required-but-not-identifying parts may be missing. */
+export function validateInterface(iface: XmlElement, forMatch = false): void {
   const type = iface.attr('type');
   if (type === undefined) throw virtError(ErrorCode.XML_ERROR, "missing type attribute in <interface>");
   if (!NET_TYPES.has(type)) throw virtError(ErrorCode.XML_ERROR, `unknown interface type '${type}'`);
@@ -71,6 +72,7 @@ export function validateInterface(iface: XmlElement): void {
   if (link !== undefined && link !== 'up' && link !== 'down') {
     throw virtError(ErrorCode.XML_ERROR, `unknown interface link state '${link}'`);
   }
+  if (forMatch) return;
   if (type === 'network' && !iface.child('source')?.attr('network')) {
     throw virtError(ErrorCode.XML_ERROR, "No <source> 'network' attribute specified with <interface type='network'/>");
   }
