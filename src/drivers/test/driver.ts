@@ -142,7 +142,7 @@ export class TestDriver implements Driver {
     return 2_000_000; // libvirt's test driver reports hypervisor version 2.0.0
   }
 
-  listAllDomains(flags: number): Promise<DomainRef[]> {
+  async listAllDomains(flags: number): Promise<DomainRef[]> {
     checkFlags(flags, 0xffff, 'virConnectListAllDomains');
     return this.#read((tx) => {
       const out: DomainRef[] = [];
@@ -211,7 +211,7 @@ export class TestDriver implements Driver {
     for (const a of aliases) queueMicrotask(() => this.#answer(obj.uuid, a, 'gone'));
   }
 
-  getXMLDesc(dom: DomainRef, flags: number): Promise<string> {
+  async getXMLDesc(dom: DomainRef, flags: number): Promise<string> {
     checkFlags(flags, 0xf, 'virDomainGetXMLDesc');
     return this.#read((tx) => {
       const obj = tx.table.resolve(dom);
