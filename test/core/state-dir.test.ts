@@ -1,0 +1,84 @@
+/** test:///default?state=DIR: separate processes share definitions, counters and pending unplugs through the folder. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { Connection, DomainXML } from '../../src/index.js';
+import { devicesOf, parsed } from './helpers.js';
+
+const run = promisify(execFile);
+const worker = join(import.meta.dirname, 'fixtures', 'state-worker.ts');
+
+function step(dir: string, name: string, arg: string): Promise<{ stdout: string }> {
+  return run(process.execPath, ['--import', 'tsx', worker, dir, name, arg]);
+}
+
+test('domains defined and started by one process are seen, live, by another', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await step(dir, 'define-start', 'shared');
+  const conn = await Connection.open(`test:///default?state=${dir}`);
+  const names = (await conn.listAllDomains()).map((d) => d.name).sort();
+  assert.deepEqual(names, ['shared', 'test'], 'the default domain is seeded once');
+  const dom = await conn.lookupByName('shared');
+  assert.equal(await dom.isActive(), true);
+  assert.match(await dom.getXMLDesc(), /<alias name='virtio-disk0'\/>/);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  for (const f of readdirSync(join(dir, 'config'))) assert.equal(statSync(join(dir, 'config', f)).mode & 0o777, 0o600);
+  await conn.close();
+});
+
+test('two processes attaching at once get distinct vnet names from the shared counter', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await step(dir, 'define-start', 'a');
+  await step(dir, 'define-start', 'b');
+  await Promise.all([step(dir, 'attach-many', 'a'), step(dir, 'attach-many', 'b')]);
+  const conn = await Connection.open(`test:///default?state=${dir}`);
+  const taps: string[] = [];
+  for (const name of ['a', 'b']) {
+    const nics = devicesOf(await (await conn.lookupByName(name)).getXMLDesc(), 'interface');
+    assert.equal(nics.length, 10);
+    for (const n of nics) taps.push(parsed(n).child('target')!.attr('dev')!);
+    assert.doesNotMatch(await (await conn.lookupByName(name)).getXMLDesc(DomainXML.INACTIVE), /vnet/);
+  }
+  assert.equal(new Set(taps).size, 20, taps.join(' '));
+  await conn.close();
+});
+
+test('a pending unplug recorded by an exited process completes when its guest answers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const conn0 = await Connection.open(`test:///default?state=${dir}`);
+  await conn0.defineXML(
+    `<domain type='qemu'><name>slow</name><memory unit='MiB'>64</memory><metadata><vkt:unplug xmlns:vkt='urn:virtkit:test' ack='delay' delay-ms='300'/></metadata>` +
+      `<devices><interface type='bridge'><source bridge='br0'/></interface></devices></domain>`,
+  );
+  await (await conn0.lookupByName('slow')).create();
+  await conn0.close();
+  const { stdout } = await step(dir, 'detach-pending', 'slow');
+  assert.deepEqual(JSON.parse(stdout), { outcome: 'pending', alias: 'net0' });
+  const conn = await Connection.open(`test:///default?state=${dir}`);
+  const dom = await conn.lookupByName('slow');
+  assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 1, 'still pending');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 0, 'answered after the deadline');
+  await conn.close();
+});
+
+test('a failed call in state mode leaves the files as they were', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const conn = await Connection.open(`test:///default?state=${dir}`);
+  const dom = await conn.lookupByName('test');
+  const before = await dom.getXMLDesc();
+  await assert.rejects(dom.attachDevice(`<disk type='file'><source file='/x'/><target dev='vda'/></disk>`));
+  const other = await Connection.open(`test:///default?state=${dir}`);
+  assert.equal(await (await other.lookupByName('test')).getXMLDesc(), before);
+  assert.equal(await dom.getXMLDesc(), before);
+  await other.close();
+  await conn.close();
+});
