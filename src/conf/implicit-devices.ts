@@ -44,7 +44,10 @@ export function addControllersFor(def: DomainDef, dev: XmlElement): void {
     const type = bus === 'scsi' ? 'scsi' : bus === 'ide' ? 'ide' : bus === 'sata' ? 'sata' : bus === 'fdc' ? 'fdc' : undefined;
     if (type && !hasController(def, type, ctrl)) {
       for (let i = 0; i <= ctrl; i++) {
-        if (!hasController(def, type, i)) addController(def, { type, index: i, model: type === 'scsi' ? 'lsilogic' : undefined });
+        if (hasController(def, type, i)) continue;
+        // The chipset's own IDE controller (PIIX3, 00:01.1) is the one the first IDE disk lands on.
+        const builtin = type === 'ide' && i === 0 && !isQ35(def) ? pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 1 }) : undefined;
+        addController(def, { type, index: i, model: type === 'scsi' ? 'lsilogic' : undefined }, builtin);
       }
     }
   }
@@ -69,7 +72,9 @@ function pairSerialConsole(def: DomainDef): void {
   }
   const serial = devs.child('serial');
   const console = devs.child('console');
-  if (serial && !console) {
+  const serialType = serial?.child('target')?.attr('type');
+  // Only a real UART doubles as the console; debugcon and friends do not.
+  if (serial && !console && (serialType === undefined || serialType === 'isa-serial')) {
     const copy = el('console', { type: serial.attr('type') ?? 'pty' });
     for (const c of serial.elements()) if (c.name !== 'target' && c.name !== 'alias' && c.name !== 'address') copy.append(c.clone());
     copy.append(el('target', { type: 'serial', port: 0 }));
@@ -82,15 +87,13 @@ export function addImplicitQemuDevices(def: DomainDef): void {
   if (!isX86(def)) return;
   const q35 = isQ35(def);
   // libvirt's insertion order: USB, the chipset's disk controller, what devices need, the PCI root last.
-  if (!hasController(def, 'usb')) {
-    if (q35) addController(def, { type: 'usb', index: 0, model: 'qemu-xhci', ports: 15 });
-    else addController(def, { type: 'usb', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 2 }));
+  // PIIX3's USB function is always there; on q35 libvirt picks a USB model from QEMU's capabilities, which a
+  // driver without QEMU cannot know, so none is invented. The IDE controller appears with the first IDE disk.
+  if (!q35 && !hasController(def, 'usb')) {
+    addController(def, { type: 'usb', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 2 }));
   }
   if (q35 && !hasController(def, 'sata', 0)) {
     addController(def, { type: 'sata', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 0x1f, function: 2 }));
-  }
-  if (!q35 && !hasController(def, 'ide', 0)) {
-    addController(def, { type: 'ide', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 1 }));
   }
   for (const dev of def.deviceElements()) addControllersFor(def, dev);
   if (!def.controllers().some((c) => c.type === 'pci' && c.index === 0)) {

@@ -49,7 +49,7 @@ export function wantsPci(dev: XmlElement): boolean {
     case 'video':
       return (dev.child('model')?.attr('type') ?? 'cirrus') !== 'none';
     case 'sound':
-      return dev.attr('model') !== 'pcspk' && dev.attr('model') !== 'usb';
+      return !['pcspk', 'usb', 'sb16'].includes(dev.attr('model') ?? '');
     case 'hostdev':
       return dev.attr('type') === 'pci';
     case 'filesystem':
@@ -77,6 +77,8 @@ function usedSlots(def: DomainDef): Set<string> {
 export function checkPciClashes(def: DomainDef): void {
   const seen = new Map<string, string>();
   for (const e of def.deviceElements()) {
+    // A serial console is the serial device itself, printed twice with the same address.
+    if (e.name === 'console') continue;
     const a = readPciAddress(e);
     if (!a) continue;
     const key = formatPciAddress(a);

@@ -44,6 +44,8 @@ export function validateDevicesTogether(def: DomainDef): void {
   }
   const controllers = new Set<string>();
   for (const c of def.controllers()) {
+    // USB companion controllers (EHCI + UHCI with <master startport>) share their index by design.
+    if (c.type === 'usb' && c.el.child('master')) continue;
     const key = `${c.type}:${c.index}`;
     if (controllers.has(key)) throw virtError(ErrorCode.XML_ERROR, `Multiple '${c.type}' controllers with index '${c.index}'`);
     controllers.add(key);

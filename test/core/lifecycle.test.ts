@@ -145,6 +145,6 @@ test('defaults: uuid, KiB memory, vcpu, os, lifecycle actions, qemu implicit dev
   // Starting adds aliases for everything, including the implicit devices.
   await dom.create();
   const live = await dom.getXMLDesc();
-  for (const a of ['scsi0-0-0', 'net0', 'scsi0', 'usb', 'ide', 'pci.0', 'input0', 'input1', 'balloon0']) assert.match(live, new RegExp(`<alias name='${a}'/>`), a);
+  for (const a of ['scsi0-0-0', 'net0', 'scsi0', 'usb', 'pci.0', 'input0', 'input1', 'balloon0']) assert.match(live, new RegExp(`<alias name='${a}'/>`), a);
   await conn.close();
 });

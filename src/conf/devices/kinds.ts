@@ -32,6 +32,7 @@ export const DEVICES_ORDER = [
   'iommu',
   'vsock',
   'crypto',
+  'nvram',
 ] as const;
 
 /** Device kinds a `<devices>` child or a hot-plug XML may be (everything but `emulator`). */
