@@ -2,7 +2,8 @@
  * `virtkit --demo` (`npm start`): a short hot-plug session on test:///default,
  * every step a real CLI command echoed as `virtkit # …` before its output.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseXml, serializeXml, type XmlElement } from '../xml/index.js';
@@ -41,6 +42,9 @@ async function liveDevices(session: Session): Promise<{ devices: XmlElement; nic
 /** Runs the demo; stops at the first failing step. */
 export async function runDemo(session: Session): Promise<boolean> {
   const dir = await mkdtemp(join(tmpdir(), 'virtkit-demo-'));
+  // On exit rather than in `finally`: a closed pipe (`npm start | head`) ends the process early.
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', cleanup);
   const domainFile = join(dir, 'demo.xml');
   const nicFile = join(dir, 'nic-live.xml');
   const say = (text: string): void => session.out(text);
@@ -77,6 +81,7 @@ export async function runDemo(session: Session): Promise<boolean> {
     }
     return true;
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    process.off('exit', cleanup);
+    cleanup();
   }
 }

@@ -135,6 +135,14 @@ async function main(argv: readonly string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
+// A reader that went away (`virtkit dumpxml x | head`) ends the run quietly, as SIGPIPE ends virsh.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 // exitCode, not process.exit(): pending stdout writes to a pipe must flush first.
 main(process.argv.slice(2)).then(
   (code) => {
