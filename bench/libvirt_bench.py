@@ -32,6 +32,19 @@ def vm_rss_kib():
     raise RuntimeError('no VmRSS in /proc/self/status')
 
 
+def settled_rss_kib():
+    """RSS after rounds of gc.collect() and a 200 ms pause until two reads agree, as the virtkit side does."""
+    prev = None
+    for round_ in range(1, 11):
+        gc.collect()
+        time.sleep(0.2)
+        rss = vm_rss_kib()
+        if round_ >= 3 and prev is not None and abs(rss - prev) < 256:
+            break
+        prev = rss
+    return rss
+
+
 def load_template(path):
     with open(path, encoding='utf-8') as f:
         xml = f.read()
@@ -91,13 +104,11 @@ def throughput(xml_path, define_cycles, xmldesc_calls, reps):
 def memory(xml_path, domains):
     make = load_template(xml_path)
     conn = libvirt.open(URI)
-    gc.collect()
-    baseline = vm_rss_kib()
+    baseline = settled_rss_kib()
     define = conn.defineXML
     for i in range(domains):
         define(make(i))
-    gc.collect()
-    loaded = vm_rss_kib()
+    loaded = settled_rss_kib()
     count = conn.numOfDefinedDomains()
     # No cleanup: the process exits; undefining 10,000 domains would only cost time.
     return {'domains': domains, 'definedCount': count, 'baselineKiB': baseline, 'loadedKiB': loaded}

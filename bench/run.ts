@@ -7,9 +7,10 @@
  *   loader, one child process per measurement that needs a clean heap (each memory sample).
  * Every figure is the median of REPS runs. Not a test, not run in CI.
  *
- *   node --import tsx bench/run.ts [--quick] [--json]
+ *   node --import tsx bench/run.ts [--quick] [--json] [--xml FILE]
  *     --quick  a tenth of the iteration counts and 1,000 domains (checks the plumbing)
  *     --json   also print the raw results of every child as JSON
+ *     --xml    another domain XML (it must contain <name>bench-template</name>)
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +22,8 @@ const run = promisify(execFile);
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 const PYTHON = '/usr/bin/python3';
-const DOMAIN_XML = here('./domain.xml');
+const xmlArg = process.argv.indexOf('--xml');
+const DOMAIN_XML = xmlArg > 0 && process.argv[xmlArg + 1] ? process.argv[xmlArg + 1]! : here('./domain.xml');
 const LIBVIRT_SCRIPT = here('./libvirt_bench.py');
 const VIRTKIT_SCRIPT = here('./virtkit_bench.mjs');
 const DIST_INDEX = here('../dist/index.js');
@@ -70,7 +72,7 @@ async function child<T>(file: string, args: string[]): Promise<Outcome<T>> {
     const e = err as { stderr?: string; message?: string };
     const detail = (e.stderr?.trim() || e.message || String(err)).split('\n');
     // The last lines of a Python traceback or a Node stack hold the reason.
-    const reason = detail.find((l) => /Error|error:/.test(l)) ?? detail.at(-1) ?? '';
+    const reason = detail.find((l) => /^\s*([\w.]*Error|error):/.test(l)) ?? detail.at(-1) ?? '';
     return { ok: false, error: reason.trim() };
   }
 }

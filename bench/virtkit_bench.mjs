@@ -11,6 +11,7 @@
  *   node --expose-gc bench/virtkit_bench.mjs memory     DOMAIN_XML DOMAINS
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const URI = 'test:///default';
 const TEMPLATE_NAME = '<name>bench-template</name>';
@@ -30,6 +31,25 @@ function collect() {
   if (!gc) throw new Error('run node with --expose-gc');
   gc();
   gc();
+}
+
+/**
+ * RSS once the process has settled: rounds of a full GC and a 200 ms pause (at least 3, at most
+ * 10) until two reads agree within 256 KiB. V8 gives pages back on background threads after a GC
+ * and shrinks the young generation only on a later one, so a read straight after the last
+ * allocation counts transient garbage (up to +50 MiB here with 10,000 domains).
+ * The Python side settles the same way.
+ * @returns {Promise<number>}
+ */
+async function settledRssKiB() {
+  let prev = Number.POSITIVE_INFINITY;
+  for (let round = 1; ; round++) {
+    collect();
+    await sleep(200);
+    const rss = vmRssKiB();
+    if ((round >= 3 && Math.abs(rss - prev) < 256) || round === 10) return rss;
+    prev = rss;
+  }
 }
 
 /** @returns {number} */
@@ -147,12 +167,11 @@ async function throughput(xmlPath, defineCycles, xmlDescCalls, attachCycles, rep
 async function memory(xmlPath, domains) {
   const make = loadTemplate(xmlPath);
   const conn = await api.Connection.open(URI);
-  collect();
-  const baseline = vmRssKiB();
+  const baseline = await settledRssKiB();
   for (let i = 0; i < domains; i++) await conn.defineXML(make(i));
-  collect();
-  const loaded = vmRssKiB();
+  const loaded = await settledRssKiB();
   const mem = process.memoryUsage();
+  // Also keeps `conn` (and so its domains) reachable until after the RSS read.
   const definedCount = (await conn.listAllDomains(api.ListDomains.INACTIVE)).length;
   // No cleanup: the process exits.
   return {
