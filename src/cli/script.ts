@@ -23,6 +23,11 @@ export async function runScript(session: Session, input: Readable): Promise<bool
 export async function runInteractive(session: Session, input: Readable, output: Writable): Promise<boolean> {
   output.write("Welcome to virtkit, the virsh-compatible virtualization terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n");
   const rl = createInterface({ input, output, prompt: 'virtkit # ' });
+  // readline swallows Ctrl-C on a terminal; pass it on so a waiting `event` can stop, else leave like virsh.
+  rl.on('SIGINT', () => {
+    if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
+    else rl.close();
+  });
   let ok = true;
   try {
     rl.prompt();

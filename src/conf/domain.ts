@@ -120,6 +120,23 @@ export class DomainDef {
   controllers(): ControllerDef[] {
     return (this.root.child('devices')?.elements('controller') ?? []).map(readController);
   }
+  /** Device elements named `name` (cheap: no typed view is built). */
+  elementsNamed(name: string): XmlElement[] {
+    return this.root.child('devices')?.elements(name) ?? [];
+  }
+  /** Whether a controller of this type (and index) exists, without building typed views. */
+  hasController(type: string, index?: number): boolean {
+    return this.elementsNamed('controller').some(
+      (c) => c.attr('type') === type && (index === undefined || Number(c.attr('index') ?? 0) === index),
+    );
+  }
+  /** `<os><type machine>` and `arch`, read directly (hot path of defaults). */
+  get machine(): string | undefined {
+    return this.root.find('os', 'type')?.attr('machine');
+  }
+  get arch(): string | undefined {
+    return this.root.find('os', 'type')?.attr('arch');
+  }
   get emulator(): string | undefined {
     return this.root.child('devices')?.childText('emulator');
   }

@@ -11,7 +11,7 @@ import type { DomainDef } from './domain.js';
 import { isQ35, isX86 } from './pci.js';
 
 function hasController(def: DomainDef, type: string, index?: number): boolean {
-  return def.controllers().some((c) => c.type === type && (index === undefined || c.index === index));
+  return def.hasController(type, index);
 }
 
 function addController(def: DomainDef, attrs: Record<string, string | number | undefined>, address?: XmlElement): XmlElement {
@@ -96,7 +96,7 @@ export function addImplicitQemuDevices(def: DomainDef): void {
     addController(def, { type: 'sata', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 0x1f, function: 2 }));
   }
   for (const dev of def.deviceElements()) addControllersFor(def, dev);
-  if (!def.controllers().some((c) => c.type === 'pci' && c.index === 0)) {
+  if (!def.hasController('pci', 0)) {
     addController(def, { type: 'pci', index: 0, model: q35 ? 'pcie-root' : 'pci-root' });
   }
   pairSerialConsole(def);

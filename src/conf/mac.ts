@@ -20,8 +20,18 @@ export function parseMac(text: string): string {
   return mac;
 }
 
+// Random bytes are drawn from a pool: one getrandom call per 1365 MACs instead of one each.
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+const hex2 = (n: number): string => (n < 16 ? '0' : '') + n.toString(16);
+
 /** A random unicast MAC under the given three-byte prefix. */
 export function generateMac(prefix: string): string {
-  const b = randomBytes(3);
-  return `${prefix}:${[...b].map((x) => x.toString(16).padStart(2, '0')).join(':')}`;
+  if (poolAt + 3 > pool.length) {
+    pool = randomBytes(4095);
+    poolAt = 0;
+  }
+  const mac = `${prefix}:${hex2(pool[poolAt]!)}:${hex2(pool[poolAt + 1]!)}:${hex2(pool[poolAt + 2]!)}`;
+  poolAt += 3;
+  return mac;
 }

@@ -57,7 +57,7 @@ function controllerAlias(dev: XmlElement, def: DomainDef): string {
   const index = Number(dev.attr('index') ?? 0);
   if (type === 'pci') return index === 0 && dev.attr('model') === 'pcie-root' ? 'pcie.0' : `pci.${index}`;
   if (index === 0 && (type === 'ide' || type === 'usb')) return type;
-  if (index === 0 && type === 'sata' && /q35/.test(def.os.machine ?? '')) return 'ide';
+  if (index === 0 && type === 'sata' && (def.machine ?? '').includes('q35')) return 'ide';
   return `${type}${index}`;
 }
 
@@ -67,8 +67,8 @@ function diskAlias(dev: XmlElement, def: DomainDef): string | undefined {
   const drive = readDriveAddress(dev);
   if (drive) {
     if (bus === 'scsi') {
-      const ctrl = def.controllers().find((c) => c.type === 'scsi' && c.index === drive.controller);
-      if (ctrl?.model === 'lsilogic') return `scsi${drive.controller}-${drive.bus}-${drive.unit}`;
+      const ctrl = def.elementsNamed('controller').find((c) => c.attr('type') === 'scsi' && Number(c.attr('index') ?? 0) === drive.controller);
+      if (ctrl?.attr('model') === 'lsilogic') return `scsi${drive.controller}-${drive.bus}-${drive.unit}`;
       return `scsi${drive.controller}-${drive.bus}-${drive.target}-${drive.unit}`;
     }
     return `${bus}${drive.controller}-${drive.bus}-${drive.unit}`;

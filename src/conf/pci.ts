@@ -11,11 +11,11 @@ import { setAddress } from './devices/common.js';
 import type { DomainDef } from './domain.js';
 
 export function isQ35(def: DomainDef): boolean {
-  return /q35/.test(def.os.machine ?? '');
+  return (def.machine ?? '').includes('q35');
 }
 
 export function isX86(def: DomainDef): boolean {
-  const arch = def.os.arch ?? 'x86_64';
+  const arch = def.arch ?? 'x86_64';
   return arch === 'x86_64' || arch === 'i686';
 }
 
@@ -100,9 +100,9 @@ function noSlots(): never {
 /** Root ports (q35) that no device sits behind yet. */
 function freeRootPorts(def: DomainDef): number[] {
   const ports = def
-    .controllers()
-    .filter((c) => c.type === 'pci' && c.model === 'pcie-root-port')
-    .map((c) => c.index);
+    .elementsNamed('controller')
+    .filter((c) => c.attr('type') === 'pci' && c.attr('model') === 'pcie-root-port')
+    .map((c) => Number(c.attr('index') ?? 0));
   const busy = new Set<number>();
   for (const e of def.deviceElements()) {
     const a = readPciAddress(e);
@@ -114,7 +114,7 @@ function freeRootPorts(def: DomainDef): number[] {
 function addRootPort(def: DomainDef, used: Set<string>): number {
   const slot = freeSlotOnBus0(used, 2) ?? noSlots();
   used.add(`0:${slot}`);
-  const index = Math.max(0, ...def.controllers().filter((c) => c.type === 'pci').map((c) => c.index)) + 1;
+  const index = Math.max(0, ...def.elementsNamed('controller').filter((c) => c.attr('type') === 'pci').map((c) => Number(c.attr('index') ?? 0))) + 1;
   const port = el(
     'controller',
     { type: 'pci', index, model: 'pcie-root-port' },

@@ -10,8 +10,11 @@ export function parseUuid(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+const CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Like parseUuid but returns undefined instead of throwing (for lookups). */
 export function normalizeUuid(text: string): string | undefined {
+  if (CANONICAL.test(text)) return text;
   const hex = text.trim().replace(/[-\s]/g, '');
   return /^[0-9a-fA-F]{32}$/.test(hex) ? parseUuid(hex) : undefined;
 }

@@ -34,20 +34,21 @@ export function validateDomainShape(def: DomainDef): void {
 /** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses. */
 export function validateDevicesTogether(def: DomainDef): void {
   const targets = new Map<string, string>();
-  for (const disk of def.disks()) {
-    const t = disk.target!;
+  for (const disk of def.elementsNamed('disk')) {
+    const t = disk.child('target')?.attr('dev') ?? '';
+    const source = diskSource(disk) ?? '';
     const prev = targets.get(t);
-    if (prev !== undefined) {
-      throw virtError(ErrorCode.XML_ERROR, `target '${t}' duplicated for disk sources '${prev}' and '${disk.source ?? ''}'`);
-    }
-    targets.set(t, disk.source ?? '');
+    if (prev !== undefined) throw virtError(ErrorCode.XML_ERROR, `target '${t}' duplicated for disk sources '${prev}' and '${source}'`);
+    targets.set(t, source);
   }
   const controllers = new Set<string>();
-  for (const c of def.controllers()) {
+  for (const c of def.elementsNamed('controller')) {
+    const type = c.attr('type') ?? '';
     // USB companion controllers (EHCI + UHCI with <master startport>) share their index by design.
-    if (c.type === 'usb' && c.el.child('master')) continue;
-    const key = `${c.type}:${c.index}`;
-    if (controllers.has(key)) throw virtError(ErrorCode.XML_ERROR, `Multiple '${c.type}' controllers with index '${c.index}'`);
+    if (type === 'usb' && c.child('master')) continue;
+    const index = Number(c.attr('index') ?? 0);
+    const key = `${type}:${index}`;
+    if (controllers.has(key)) throw virtError(ErrorCode.XML_ERROR, `Multiple '${type}' controllers with index '${index}'`);
     controllers.add(key);
   }
   const aliases = new Set<string>();

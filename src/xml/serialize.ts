@@ -24,77 +24,56 @@ export function escapeAttr(s: string): string {
   return /[&<>'"\n\r\t]/.test(s) ? s.replace(/[&<>'"\n\r\t]/g, (c) => attrEscapes[c]!) : s;
 }
 
-function isBlank(n: XmlNode): boolean {
-  return n.kind === 'text' && n.text.trim() === '';
-}
-
 function openTag(e: XmlElement): string {
   let s = '<' + e.name;
-  for (const [k, v] of e.attrs) s += ' ' + k + "='" + escapeAttr(v) + "'";
+  const attrs = e.attrs;
+  for (let i = 0; i < attrs.length; i++) s += ' ' + attrs[i]![0] + "='" + escapeAttr(attrs[i]![1]) + "'";
   return s;
 }
 
-function writeInline(n: XmlNode, out: string[]): void {
+function inline(n: XmlNode): string {
   switch (n.kind) {
     case 'text':
-      out.push(escapeText(n.text));
-      return;
+      return escapeText(n.text);
     case 'cdata':
-      out.push('<![CDATA[' + n.text + ']]>');
-      return;
+      return '<![CDATA[' + n.text + ']]>';
     case 'comment':
-      out.push('<!--' + n.text + '-->');
-      return;
+      return '<!--' + n.text + '-->';
     case 'pi':
-      out.push('<?' + n.target + (n.body ? ' ' + n.body : '') + '?>');
-      return;
-    case 'element':
-      if (n.children.length === 0) {
-        out.push(openTag(n) + '/>');
-        return;
-      }
-      out.push(openTag(n) + '>');
-      for (const c of n.children) writeInline(c, out);
-      out.push('</' + n.name + '>');
+      return '<?' + n.target + (n.body ? ' ' + n.body : '') + '?>';
+    case 'element': {
+      if (n.children.length === 0) return openTag(n) + '/>';
+      let s = openTag(n) + '>';
+      for (const c of n.children) s += inline(c);
+      return s + '</' + n.name + '>';
+    }
   }
 }
 
-function writeElement(e: XmlElement, indent: string, out: string[]): void {
+/** Appends an element in libvirt's layout; returns the text (ropes make repeated `+=` cheap in V8). */
+function element(e: XmlElement, indent: string): string {
   const kids = e.children;
-  if (kids.length === 0) {
-    out.push(indent + openTag(e) + '/>\n');
-    return;
-  }
   // Element-only content (whitespace between elements is layout) is re-indented;
   // anything holding real text is mixed content and is written exactly as it is.
-  const structural = kids.every((c) => c.kind === 'element' || c.kind === 'comment' || c.kind === 'pi' || isBlank(c));
-  if (!structural) {
-    const parts: string[] = [];
-    writeInline(e, parts);
-    out.push(indent + parts.join('') + '\n');
-    return;
+  let significant = 0;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.kind === 'text' || c.kind === 'cdata') {
+      if (c.kind === 'cdata' || c.text.trim() !== '') return indent + inline(e) + '\n';
+    } else significant++;
   }
-  const significant = kids.filter((c) => !isBlank(c));
-  if (significant.length === 0) {
-    out.push(indent + openTag(e) + '/>\n');
-    return;
-  }
-  out.push(indent + openTag(e) + '>\n');
+  if (significant === 0) return indent + openTag(e) + '/>\n';
+  let s = indent + openTag(e) + '>\n';
   const inner = indent + '  ';
-  for (const c of significant) {
-    if (c.kind === 'element') writeElement(c, inner, out);
-    else {
-      const parts: string[] = [];
-      writeInline(c, parts);
-      out.push(inner + parts.join('') + '\n');
-    }
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.kind === 'element') s += element(c, inner);
+    else if (c.kind !== 'text') s += inner + inline(c) + '\n';
   }
-  out.push(indent + '</' + e.name + '>\n');
+  return s + indent + '</' + e.name + '>\n';
 }
 
 /** Serializes an element (and its subtree) in libvirt's layout, ending with a newline. */
 export function serializeXml(root: XmlElement, indent = ''): string {
-  const out: string[] = [];
-  writeElement(root, indent, out);
-  return out.join('');
+  return element(root, indent);
 }

@@ -187,7 +187,10 @@ export function el(
   ...children: (XmlNode | string)[]
 ): XmlElement {
   const e = new XmlElement(name);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) e.attrs.push([k, String(v)]);
+  for (const k in attrs) {
+    const v = attrs[k];
+    if (v !== undefined) e.attrs.push([k, String(v)]);
+  }
   for (const c of children) e.children.push(typeof c === 'string' ? { kind: 'text', text: c } : c);
   return e;
 }
