@@ -17,7 +17,7 @@ function fetchScript(): string | undefined {
   const candidates = [
     process.env['VIRTKIT_CORPUS_SCRIPT'],
     resolve(here, '../../scripts/fetch-libvirt-corpus.sh'),
-    '/work/shared/tools/fetch-libvirt-corpus.sh',
+    resolve(here, '../../../shared/tools/fetch-libvirt-corpus.sh'),
   ];
   return candidates.find((c): c is string => !!c && existsSync(c));
 }
