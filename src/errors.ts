@@ -71,7 +71,10 @@ export class VirtError extends Error {
     return codeNames[this.code] ?? `VIR_ERR_${this.code}`;
   }
 
+  /** Brand check for VirtError itself (works across duplicate installs); subclasses keep the prototype check. */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: the receiver is what tells VirtError from its subclasses
+    if (this !== VirtError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
   }
 

@@ -97,6 +97,19 @@ export class Domain {
     return this.#driver.isPersistent(this.#ref);
   }
 
+  /** virDomainGetOSType */
+  getOSType(): Promise<string> {
+    return this.#driver.getOSType(this.#ref);
+  }
+  /** virDomainGetAutostart */
+  getAutostart(): Promise<boolean> {
+    return this.#driver.getAutostart(this.#ref);
+  }
+  /** virDomainHasManagedSaveImage */
+  hasManagedSaveImage(flags = 0): Promise<boolean> {
+    return this.#driver.hasManagedSaveImage(this.#ref, flags);
+  }
+
   /** virDomainAttachDevice: live attach to a running domain. */
   attachDevice(xml: string): Promise<AttachResult> {
     return this.#driver.attachDevice(this.#ref, xml, DeviceModify.LIVE);

@@ -14,6 +14,12 @@ export const DomainDefine = { VALIDATE: 1 } as const;
 /** virDomainCreateFlags. */
 export const DomainStart = { PAUSED: 1, AUTODESTROY: 2, BYPASS_CACHE: 4, FORCE_BOOT: 8, VALIDATE: 16 } as const;
 
+/** virDomainDestroyFlagsValues. */
+export const DomainDestroy = { GRACEFUL: 1, REMOVE_LOGS: 2 } as const;
+
+/** virDomainShutdownFlagValues. */
+export const DomainShutdown = { ACPI_POWER_BTN: 1, GUEST_AGENT: 2, INITCTL: 4, SIGNAL: 8, PARAVIRT: 16 } as const;
+
 /** virDomainUndefineFlagsValues. */
 export const DomainUndefine = {
   MANAGED_SAVE: 1,

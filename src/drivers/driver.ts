@@ -90,6 +90,12 @@ export interface Driver {
   isActive(dom: DomainRef): Promise<boolean>;
   /** virDomainIsPersistent */
   isPersistent(dom: DomainRef): Promise<boolean>;
+  /** virDomainGetOSType, e.g. "hvm". */
+  getOSType(dom: DomainRef): Promise<string>;
+  /** virDomainGetAutostart */
+  getAutostart(dom: DomainRef): Promise<boolean>;
+  /** virDomainHasManagedSaveImage */
+  hasManagedSaveImage(dom: DomainRef, flags: number): Promise<boolean>;
   /** Current identity (id changes on start/stop). */
   refresh(dom: DomainRef): Promise<DomainRef>;
 

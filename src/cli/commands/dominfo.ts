@@ -1,5 +1,4 @@
 /** `dominfo`: virsh's key/value summary of a domain (or --json). */
-import { parseXml } from '../../xml/index.js';
 import { defineCommand, flag, str } from '../command.js';
 import { formatJson } from '../format/json.js';
 import { formatKeyValue } from '../format/keyvalue.js';
@@ -14,8 +13,14 @@ export const dominfo = defineCommand({
   options: [domainOption(), jsonOption],
   async run(ctx, args) {
     const dom = await ctx.domain(str(args, 'domain')!);
-    const [id, info, persistent, xml] = await Promise.all([dom.getID(), dom.getInfo(), dom.isPersistent(), dom.getXMLDesc(0)]);
-    const osType = parseXml(xml, { source: 'domain XML' }).find('os', 'type')?.text().trim() ?? '';
+    const [id, info, persistent, osType, autostart, managedSave] = await Promise.all([
+      dom.getID(),
+      dom.getInfo(),
+      dom.isPersistent(),
+      dom.getOSType(),
+      dom.getAutostart(),
+      dom.hasManagedSaveImage(),
+    ]);
     if (flag(args, 'json')) {
       ctx.out(
         formatJson({
@@ -29,7 +34,8 @@ export const dominfo = defineCommand({
           maxMemoryKiB: info.maxMem,
           usedMemoryKiB: info.memory,
           persistent,
-          autostart: false,
+          autostart,
+          managedSave,
         }),
       );
       return;
@@ -48,9 +54,8 @@ export const dominfo = defineCommand({
       ['Max memory', `${info.maxMem} KiB`],
       ['Used memory', `${info.memory} KiB`],
       ['Persistent', persistent ? 'yes' : 'no'],
-      // virtkit has no autostart or managed save yet: these are the answers libvirt gives without them.
-      ['Autostart', 'disable'],
-      ['Managed save', 'no'],
+      ['Autostart', autostart ? 'enable' : 'disable'],
+      ['Managed save', managedSave ? 'yes' : 'no'],
     );
     ctx.out(formatKeyValue(pairs));
   },

@@ -1,14 +1,19 @@
 /** `start`, `destroy`, `shutdown`, `suspend`, `resume`: one API call each, with virsh's messages. */
-import { DomainStart } from '../../api/flags.js';
+import { DomainDestroy, DomainShutdown, DomainStart } from '../../api/flags.js';
 import { ErrorCode, VirtError } from '../../errors.js';
 import { defineCommand, flag, str } from '../command.js';
 import { UsageError, withContext } from '../errors.js';
 import { domainOption } from './options.js';
 
-/** virDomainDestroyFlagsValues.GRACEFUL */
-const DESTROY_GRACEFUL = 1;
+const DESTROY_GRACEFUL = DomainDestroy.GRACEFUL;
 /** virDomainShutdownFlagValues by virsh's --mode words. */
-const SHUTDOWN_MODES: Record<string, number> = { acpi: 1, agent: 2, initctl: 4, signal: 8, paravirt: 16 };
+const SHUTDOWN_MODES: Record<string, number> = {
+  acpi: DomainShutdown.ACPI_POWER_BTN,
+  agent: DomainShutdown.GUEST_AGENT,
+  initctl: DomainShutdown.INITCTL,
+  signal: DomainShutdown.SIGNAL,
+  paravirt: DomainShutdown.PARAVIRT,
+};
 
 export const start = defineCommand({
   name: 'start',

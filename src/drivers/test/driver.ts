@@ -248,6 +248,27 @@ export class TestDriver implements Driver {
   isPersistent(dom: DomainRef): Promise<boolean> {
     return this.#read((tx) => tx.table.resolve(dom).config !== undefined);
   }
+  getOSType(dom: DomainRef): Promise<string> {
+    return this.#read((tx) => {
+      const obj = tx.table.resolve(dom);
+      return (obj.live?.def ?? configDef(obj)!).os.type;
+    });
+  }
+  /** The test driver has no autostart: domains start only when asked. */
+  getAutostart(dom: DomainRef): Promise<boolean> {
+    return this.#read((tx) => {
+      tx.table.resolve(dom);
+      return false;
+    });
+  }
+  /** The test driver has no managed save. */
+  async hasManagedSaveImage(dom: DomainRef, flags: number): Promise<boolean> {
+    checkFlags(flags, 0, 'virDomainHasManagedSaveImage');
+    return this.#read((tx) => {
+      tx.table.resolve(dom);
+      return false;
+    });
+  }
 
   attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult> {
     return this.#run((tx) => hotplug.attachDevice(tx, tx.table.resolve(dom), xml, flags));
