@@ -118,3 +118,16 @@ test('bad URIs are clear errors', async () => {
   await rejectsWith(Connection.open('test:///default?bogus=1'), ErrorCode.INVALID_ARG, /unknown parameter 'bogus'/);
   await rejectsWith(Connection.open('test:///default?unplugTimeout=soon'), ErrorCode.INVALID_ARG);
 });
+
+test('VALIDATE checks libvirt RelaxNG: unknown content is refused with code 92; without it, kept verbatim', async () => {
+  const { DomainDefine } = await import('../../src/index.js');
+  const conn = await freshConnection();
+  const odd = domainXml({ name: 'odd', devices: `<disk type='file'><source file='/o'/><target dev='vdb' futuristic='yes'/></disk>` });
+  await rejectsWith(conn.defineXMLFlags(odd, DomainDefine.VALIDATE), ErrorCode.XML_INVALID_SCHEMA, /failed to validate against schema/);
+  await rejectsWith(conn.lookupByName('odd'), ErrorCode.NO_DOMAIN);
+  const dom = await conn.defineXMLFlags(odd, 0);
+  assert.match(await dom.getXMLDesc(DomainXML.INACTIVE), /<target dev='vdb' futuristic='yes' bus='virtio'\/>/);
+  const valid = await conn.defineXMLFlags(domainXml({ name: 'valid' }), DomainDefine.VALIDATE);
+  assert.equal(valid.name, 'valid');
+  await conn.close();
+});
