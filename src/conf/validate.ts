@@ -53,6 +53,8 @@ export function validateDevicesTogether(def: DomainDef): void {
   }
   const aliases = new Set<string>();
   for (const dev of def.deviceElements()) {
+    // A serial console is its serial port printed twice: libvirt gives both the alias serialN.
+    if (dev.name === 'console' && (dev.child('target')?.attr('type') ?? 'serial') === 'serial') continue;
     const a = readAlias(dev);
     if (a === undefined) continue;
     if (aliases.has(a)) throw virtError(ErrorCode.XML_ERROR, `non unique alias detected: ${a}`);

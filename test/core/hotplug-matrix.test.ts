@@ -191,3 +191,13 @@ test('LIVE|CONFIG is all or nothing: a live failure leaves the config untouched'
   assert.deepEqual(await snapshot(dom), before);
   await conn.close();
 });
+
+test('hot-plug works on a domain with a serial console (the console shares serial0 as in libvirt)', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', `<serial type='pty'/>`);
+  const live = await dom.getXMLDesc();
+  assert.equal(live.match(/<alias name='serial0'\/>/g)?.length, 2);
+  await dom.attachDeviceFlags(NIC(), DeviceModify.LIVE);
+  await dom.detachDeviceFlags(NIC(), DeviceModify.LIVE);
+  await conn.close();
+});

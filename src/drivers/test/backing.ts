@@ -5,7 +5,7 @@
  * cross-process lock) only when it completes without error.
  */
 import type { DomainEvent } from '../../api/events.js';
-import { configDef, formatStatus, parseStatus, type DomainObj } from './domain-obj.js';
+import { configDef, configXml, formatStatus, parseStatus, storeXml, type DomainObj } from './domain-obj.js';
 import { StateStore } from './store.js';
 import { DomainTable } from './table.js';
 
@@ -141,7 +141,12 @@ export class DiskBacking implements Backing {
     this.#pending.clear();
     for (const s of this.store.loadAll()) {
       const live = s.status === undefined ? undefined : parseStatus(s.status);
-      const obj: DomainObj = { name: s.name, uuid: uuidOf(s.config) || (live?.def.uuid ?? ''), config: s.config, live };
+      const obj: DomainObj = {
+        name: s.name,
+        uuid: uuidOf(s.config) || (live?.def.uuid ?? ''),
+        config: s.config === undefined ? undefined : storeXml(s.config),
+        live,
+      };
       this.#table.add(obj);
       if (live && live.pending.length > 0) this.#pending.add(obj);
     }
@@ -170,7 +175,7 @@ export class DiskBacking implements Backing {
       }
       for (const obj of tx.touched) {
         if (tx.forgotten.has(obj)) continue;
-        if (obj.config !== undefined) this.store.writeConfig(obj.name, obj.config);
+        if (obj.config !== undefined) this.store.writeConfig(obj.name, configXml(obj)!);
         else this.store.removeConfig(obj.name);
         if (obj.live) this.store.writeStatus(obj.name, formatStatus(obj.live));
         else this.store.removeStatus(obj.name);

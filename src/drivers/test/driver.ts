@@ -6,7 +6,7 @@ import { checkFlags, parseDomainXml, readAlias } from '../../conf/index.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, EventListener } from '../driver.js';
 import type { Backing, Tx } from './backing.js';
-import { configDef, refOf, type DomainObj } from './domain-obj.js';
+import { configDef, configXml, refOf, type DomainObj } from './domain-obj.js';
 import * as hotplug from './hotplug.js';
 import * as lifecycle from './lifecycle.js';
 import { inactiveOf } from './live.js';
@@ -32,6 +32,11 @@ export class TestDriver implements Driver {
   readonly #listeners = new Set<EventListener>();
   readonly #waiters = new Map<string, Set<(a: UnplugAnswer) => void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /**
+   * Serialized live XML per live definition. Installed definitions are never edited in place
+   * (every change builds a new one and swaps it in), so an entry can never go stale.
+   */
+  readonly #liveXml = new WeakMap<object, string>();
   #closed = false;
 
   constructor(backing: Backing, options: TestDriverOptions) {
@@ -216,8 +221,12 @@ export class TestDriver implements Driver {
     return this.#read((tx) => {
       const obj = tx.table.resolve(dom);
       let xml: string;
-      if (obj.live && !(flags & DomainXML.INACTIVE)) xml = obj.live.def.toXml();
-      else if (obj.config !== undefined) xml = obj.config;
+      if (obj.live && !(flags & DomainXML.INACTIVE)) {
+        const def = obj.live.def;
+        xml = this.#liveXml.get(def) ?? def.toXml();
+        this.#liveXml.set(def, xml);
+      }
+      else if (obj.config !== undefined) xml = configXml(obj)!;
       else xml = inactiveOf(obj.live!.def).toXml();
       return flags & DomainXML.SECURE ? xml : hideSecrets(xml);
     });

@@ -27,7 +27,7 @@ import { ErrorCode, virtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/index.js';
 import type { AttachResult, DetachResult } from '../driver.js';
 import type { Tx } from './backing.js';
-import { configDef, refOf, type DomainObj, type LiveState } from './domain-obj.js';
+import { configDef, refOf, storeXml, type DomainObj, type LiveState } from './domain-obj.js';
 import {
   checkControllerUnused,
   checkLiveAttach,
@@ -110,7 +110,7 @@ export function attachDevice(tx: Tx, obj: DomainObj, xml: string, flags: number)
     newLive = { ...live, def, nicSeq: naming.nicSeq() };
   }
 
-  if (newConfig) obj.config = newConfig.toXml();
+  if (newConfig) obj.config = storeXml(newConfig.toXml());
   if (newLive) {
     obj.live = newLive;
     if (alias !== undefined) tx.emit({ type: 'device-added', domain: refOf(obj), alias });
@@ -189,7 +189,7 @@ export function startDetach(tx: Tx, obj: DomainObj, xml: string, flags: number, 
     ? (t: Tx): void => {
         // Re-derive from the current config: other calls may have changed it while we waited.
         if (obj.config === undefined) return;
-        obj.config = configDetach(obj, el, macGenerated).toXml();
+        obj.config = storeXml(configDetach(obj, el, macGenerated).toXml());
         t.touch(obj);
       }
     : undefined;
@@ -212,7 +212,7 @@ export function startDetachAlias(tx: Tx, obj: DomainObj, alias: string, flags: n
   const liveDev = impact.live ? findByAlias(obj.live!.def, alias) : undefined;
   const live = liveDev ? unplugLive(tx, obj, liveDev, now) : undefined;
   if (newConfig) {
-    obj.config = newConfig.toXml();
+    obj.config = storeXml(newConfig.toXml());
     tx.touch(obj);
   }
   return { live };
@@ -237,7 +237,7 @@ export function updateDevice(tx: Tx, obj: DomainObj, xml: string, flags: number)
     const found = findDevice(newDef, el, { macGenerated });
     updateDeviceElement(found, el, { live: true, force });
   }
-  if (newConfig) obj.config = newConfig.toXml();
+  if (newConfig) obj.config = storeXml(newConfig.toXml());
   if (newDef) obj.live = { ...obj.live!, def: newDef };
   tx.touch(obj);
 }

@@ -3,7 +3,7 @@ import { LifecycleDetail, LifecycleEvent, DomainState, StateReason } from '../..
 import { checkFlags, type DomainDef } from '../../conf/index.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type { Tx } from './backing.js';
-import { configDef, refOf, type DomainObj } from './domain-obj.js';
+import { configDef, refOf, storeXml, type DomainObj } from './domain-obj.js';
 import { startLive } from './live.js';
 
 const START_PAUSED = 1;
@@ -24,7 +24,7 @@ export function define(tx: Tx, def: DomainDef): DomainObj {
   if (byUuid && byUuid.name !== name) {
     throw virtError(ErrorCode.OPERATION_FAILED, `domain '${byUuid.name}' is already defined with uuid ${uuid}`);
   }
-  const xml = def.toXml();
+  const xml = storeXml(def.toXml());
   if (byName) {
     byName.config = xml;
     tx.touch(byName);
