@@ -82,3 +82,25 @@ test('a failed call in state mode leaves the files as they were', async (t) => {
   await other.close();
   await conn.close();
 });
+
+test('a LIVE|CONFIG detach waiting for the guest applies its config half to the config as it is then', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const a = await Connection.open(`test:///default?state=${dir}&unplugTimeout=2000`);
+  const b = await Connection.open(`test:///default?state=${dir}`);
+  const dom = await a.defineXML(
+    `<domain type='qemu'><name>race</name><memory unit='MiB'>64</memory><metadata><vkt:unplug xmlns:vkt='urn:virtkit:test' ack='delay' delay-ms='300'/></metadata>` +
+      `<devices><interface type='bridge'><mac address='52:54:00:00:00:aa'/><source bridge='br0'/></interface></devices></domain>`,
+  );
+  await dom.create();
+  const detaching = dom.detachDeviceFlags(`<interface type='bridge'><mac address='52:54:00:00:00:aa'/></interface>`, 3);
+  await new Promise((r) => setTimeout(r, 50));
+  // Meanwhile another connection (another process, as far as the folder knows) changes the config.
+  await (await b.lookupByName('race')).attachDeviceFlags(`<disk type='file'><source file='/d'/><target dev='vdb'/></disk>`, 2);
+  assert.deepEqual(await detaching, { outcome: 'removed', alias: 'net0' });
+  const config = await (await b.lookupByName('race')).getXMLDesc(DomainXML.INACTIVE);
+  assert.match(config, /<target dev='vdb'/, 'the other change survived');
+  assert.doesNotMatch(config, /52:54:00:00:00:aa/, 'the NIC left the config');
+  await a.close();
+  await b.close();
+});

@@ -23,7 +23,7 @@ import {
 } from '../../conf/index.js';
 import { readPciAddress } from '../../conf/address.js';
 import { setAddress } from '../../conf/devices/common.js';
-import { ErrorCode, virtError } from '../../errors.js';
+import { ErrorCode, isVirtError, virtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/index.js';
 import type { AttachResult, DetachResult } from '../driver.js';
 import type { Tx } from './backing.js';
@@ -185,12 +185,22 @@ export function startDetach(tx: Tx, obj: DomainObj, xml: string, flags: number, 
     checkNoContradiction(liveDev, el);
   }
   const live = liveDev ? unplugLive(tx, obj, liveDev, now) : undefined;
+  const uuid = obj.uuid;
   const commitConfig = newConfig
     ? (t: Tx): void => {
-        // Re-derive from the current config: other calls may have changed it while we waited.
-        if (obj.config === undefined) return;
-        obj.config = storeXml(configDetach(obj, el, macGenerated).toXml());
-        t.touch(obj);
+        // Resolve afresh: with a state folder the table may have been reloaded while we waited,
+        // and another call may have changed (or already detached from) the config meanwhile.
+        const current = t.table.findUuid(uuid);
+        if (current?.config === undefined) return;
+        let def: DomainDef;
+        try {
+          def = configDetach(current, el, macGenerated);
+        } catch (err) {
+          if (isVirtError(err, ErrorCode.DEVICE_MISSING)) return;
+          throw err;
+        }
+        current.config = storeXml(def.toXml());
+        t.touch(current);
       }
     : undefined;
   if (commitConfig && live?.outcome !== 'pending') {
