@@ -1,6 +1,6 @@
 /** Domain and device definitions shared by every driver. */
 export { DomainDef, type OsDef } from './domain.js';
-export { parseDomainXml, parseDeviceXml, stripRuntimeNames, requireKind, type ParsedDevice, type DevicePurpose } from './parse.js';
+export { parseDomainXml, parseDeviceXml, stripRuntimeNames, type ParsedDevice, type DevicePurpose } from './parse.js';
 export { applyDomainDefaults, applyDeviceDefaults, placeDevice } from './defaults.js';
 export { validateDomainName, validateDevicesTogether } from './validate.js';
 export { assignLiveNames, type LiveNaming } from './names.js';

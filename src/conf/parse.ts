@@ -2,7 +2,6 @@
  * Entry points from XML text to validated definitions: a whole domain for
  * define/create, a single device for attach/detach/update.
  */
-import { ErrorCode, virtError } from '../errors.js';
 import { parseXml, type XmlElement } from '../xml/index.js';
 import { applyDeviceDefaults, applyDomainDefaults } from './defaults.js';
 import { stripNonUserAlias } from './devices/common.js';
@@ -56,11 +55,4 @@ export function parseDeviceXml(xml: string, domainType: string, purpose: DeviceP
   // Detach/update XML keeps exactly what the caller wrote: defaults would invent fields to compare.
   if (purpose === 'attach') applyDeviceDefaults(el, flavour);
   return { el, macGenerated };
-}
-
-/** Refuses device kinds a driver cannot hot-plug at all. */
-export function requireKind(dev: XmlElement, allowed: readonly string[], what: string): void {
-  if (!allowed.includes(dev.name)) {
-    throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `${what} of device '${dev.name}' is not supported`);
-  }
 }

@@ -63,4 +63,3 @@ export function validateDevicesTogether(def: DomainDef): void {
   checkPciClashes(def);
 }
 
-export { diskSource };

@@ -1,8 +1,7 @@
 /** `<disk>`: typed view, validation, define-time defaults. */
 import { ErrorCode, virtError } from '../../errors.js';
-import { el, type XmlElement } from '../../xml/index.js';
+import type { XmlElement } from '../../xml/index.js';
 import { busFromTarget } from '../disk-names.js';
-import { DISK_ORDER } from './kinds.js';
 import { readCommon, type DeviceCommon } from './common.js';
 
 export interface DiskDef extends DeviceCommon {
@@ -79,10 +78,4 @@ export function applyDiskDefaults(disk: XmlElement): void {
     const bus = busFromTarget(dev, disk.attr('device') ?? 'disk');
     if (bus) target.setAttr('bus', bus);
   }
-}
-
-/** Builds a fresh `<target>` for a disk (used by builders), placed in libvirt's order. */
-export function setDiskTarget(disk: XmlElement, dev: string, bus?: string): void {
-  disk.removeChildren('target');
-  disk.insertOrdered(el('target', { dev, bus }), DISK_ORDER);
 }

@@ -38,22 +38,6 @@ export const DEVICES_ORDER = [
 /** Device kinds a `<devices>` child or a hot-plug XML may be (everything but `emulator`). */
 export const DEVICE_KINDS = new Set<string>(DEVICES_ORDER.filter((n) => n !== 'emulator'));
 
-/** Kinds whose typed model virtkit reads and validates; the rest are kept verbatim. */
-export type ModelledKind =
-  | 'disk'
-  | 'interface'
-  | 'controller'
-  | 'input'
-  | 'graphics'
-  | 'video'
-  | 'serial'
-  | 'console'
-  | 'channel'
-  | 'memballoon'
-  | 'rng'
-  | 'watchdog'
-  | 'hostdev';
-
 /** Order of children inside `<domain>` as libvirt prints them. */
 export const DOMAIN_ORDER = [
   'name',
@@ -149,6 +133,3 @@ export const DISK_ORDER = [
   'alias',
   'address',
 ];
-
-/** Generic order tail for other devices: alias then address come last (before acpi). */
-export const GENERIC_DEVICE_TAIL = ['alias', 'address', 'acpi'];

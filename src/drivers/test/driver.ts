@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { DomainEvent, DomainRef } from '../../api/events.js';
 import { DomainState, DomainXML, ListDomains, StateReason } from '../../api/flags.js';
-import { checkFlags, parseDomainXml, readAlias } from '../../conf/index.js';
+import { checkFlags, parseDomainXml } from '../../conf/index.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, EventListener } from '../driver.js';
 import type { Backing, Tx } from './backing.js';
@@ -324,11 +324,6 @@ export class TestDriver implements Driver {
       this.#listeners.delete(listener);
     };
   }
-
-  /** Aliases of live devices whose unplug is still pending (for tests and tools). */
-  pendingUnplugs(dom: DomainRef): Promise<string[]> {
-    return this.#read((tx) => tx.table.resolve(dom).live?.pending.map((p) => p.alias) ?? []);
-  }
 }
 
 async function validateAgainstSchema(xml: string): Promise<void> {
@@ -363,4 +358,3 @@ function matchesListFlags(obj: DomainObj, flags: number): boolean {
   return true;
 }
 
-export { readAlias };

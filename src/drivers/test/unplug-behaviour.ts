@@ -11,7 +11,7 @@
  */
 import { ErrorCode, virtError } from '../../errors.js';
 import type { DomainDef } from '../../conf/index.js';
-import { el, type XmlElement } from '../../xml/index.js';
+import type { XmlElement } from '../../xml/index.js';
 
 export const TEST_NAMESPACE = 'urn:virtkit:test';
 
@@ -42,9 +42,4 @@ export function unplugBehaviour(def: DomainDef): UnplugBehaviour {
   const d = node.attr('delay-ms') ?? '0';
   if (!/^\d+$/.test(d)) throw virtError(ErrorCode.XML_ERROR, `invalid delay-ms '${d}' in test driver metadata`);
   return { ack, delayMs: Number(d) };
-}
-
-/** The metadata element that sets a behaviour, for callers building domain XML. */
-export function unplugBehaviourElement(b: Partial<UnplugBehaviour> & { ack: UnplugBehaviour['ack'] }): XmlElement {
-  return el('vkt:unplug', { 'xmlns:vkt': TEST_NAMESPACE, ack: b.ack, 'delay-ms': b.delayMs });
 }
