@@ -104,3 +104,21 @@ test('a LIVE|CONFIG detach waiting for the guest applies its config half to the 
   await a.close();
   await b.close();
 });
+
+test('events caused by other processes on the folder reach this connection\'s listeners', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const conn = await Connection.open(`test:///default?state=${dir}`);
+  const seen: string[] = [];
+  const off = conn.on('lifecycle', (e) => seen.push(`${e.domain.name}:${e.event}`));
+  await step(dir, 'define-start', 'elsewhere');
+  const deadline = Date.now() + 3000;
+  while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(seen, ['elsewhere:0', 'elsewhere:2'], 'DEFINED then STARTED, once each');
+  // Our own calls are delivered once, not again through the log.
+  await (await conn.lookupByName('elsewhere')).destroy();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(seen.slice(2), ['elsewhere:5']);
+  off();
+  await conn.close();
+});

@@ -6,6 +6,7 @@
  */
 import type { DomainEvent } from '../../api/events.js';
 import { configDef, configXml, formatStatus, parseStatus, storeXml, type DomainObj } from './domain-obj.js';
+import { EventLog } from './event-log.js';
 import { StateStore } from './store.js';
 import { DomainTable } from './table.js';
 
@@ -37,6 +38,9 @@ export interface Backing {
   /** Runs a read-only look at the table. */
   read<T>(fn: (tx: Tx) => T): Promise<T>;
   readonly persistent: boolean;
+  /** Delivers events caused by other connections (state folder only); no-op in memory. */
+  follow?(deliver: (e: DomainEvent) => void): void;
+  unfollow?(): void;
 }
 
 type Sink = (events: DomainEvent[], after: (() => void)[]) => void;
@@ -123,10 +127,20 @@ export class DiskBacking implements Backing {
   #counters: Counters = { nextId: 1, taps: {} };
   #generation = -1;
   readonly #sink: Sink;
+  readonly #events: EventLog;
 
   constructor(dir: string, sink: Sink) {
     this.store = StateStore.open(dir);
     this.#sink = sink;
+    this.#events = new EventLog(this.store.dir);
+  }
+
+  follow(deliver: (e: DomainEvent) => void): void {
+    this.#events.follow(deliver);
+  }
+
+  unfollow(): void {
+    this.#events.stop();
   }
 
   /** True when the folder had never been used (so the caller seeds the default domain). */
@@ -181,6 +195,7 @@ export class DiskBacking implements Backing {
         else this.store.removeStatus(obj.name);
       }
       if (JSON.stringify(this.#counters) !== before) this.store.writeDriverState({ ...this.#counters });
+      this.#events.append(tx.events);
       this.#generation = this.store.generation();
       this.#sink(tx.events, tx.afters);
       return out;

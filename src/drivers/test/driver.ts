@@ -58,6 +58,7 @@ export class TestDriver implements Driver {
     for (const set of this.#waiters.values()) for (const w of set) w('gone');
     this.#waiters.clear();
     this.#listeners.clear();
+    this.#backing.unfollow?.();
   }
 
   #run<T>(fn: (tx: Tx) => T | Promise<T>): Promise<T> {
@@ -320,8 +321,11 @@ export class TestDriver implements Driver {
 
   subscribe(listener: EventListener): () => void {
     this.#listeners.add(listener);
+    // Follow the folder's event log only while someone listens: it costs a timer.
+    if (this.#listeners.size === 1) this.#backing.follow?.((e) => this.dispatch([e], []));
     return () => {
       this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.#backing.unfollow?.();
     };
   }
 }
