@@ -45,6 +45,17 @@ describe('event', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(outputs(r.stdout)[3]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000: event 'device-removal-failed' for domain 'refusing': net0\nevents received: 1$/);
   });
+  it('on a state folder, sees what another invocation does', async () => {
+    const uri = `test:///default?state=${tmp.dir}/shared-events`;
+    await virtkit(['-c', uri, 'list']);
+    const watcher = virtkit(['-c', uri, 'event', '--event', 'lifecycle', '--loop', '--timeout', '6']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const other = await virtkit(['-c', uri, `define ${slow}; start slow`]);
+    assert.equal(other.code, 0, other.stderr);
+    const r = await watcher;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /event 'lifecycle' for domain 'slow': Defined Added\nevent 'lifecycle' for domain 'slow': Started Booted\n/);
+  });
   it('times out with no events', async () => {
     const r = await virtkit(['event', '--all', '--timeout', '1']);
     assert.equal(r.code, 0);
