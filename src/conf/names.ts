@@ -1,7 +1,7 @@
 /**
  * Names the backend chooses when a domain runs (libvirt's qemu_alias.c and the
  * tap naming of virnetdev.c / libxl): device aliases, `vnetN` taps from a
- * driver-wide counter, Xen's `vif<domid>.<devid>`. They exist only in live XML.
+ * driver-wide counter, Xen's `vif<domid>.<devid>`, and QEMU's USB ports. They exist only in live XML.
  */
 import type { XmlElement } from '../xml/index.js';
 import { readDriveAddress } from './address.js';
@@ -10,6 +10,7 @@ import { hasHostSideName, setTargetDev } from './devices/interface.js';
 import { diskNameToIndex } from './disk-names.js';
 import type { DomainDef } from './domain.js';
 import type { Flavour } from './flavour.js';
+import { assignUsbPorts, isX86 } from './pci.js';
 
 /** Host-side naming context for one running domain. */
 export interface LiveNaming {
@@ -26,7 +27,6 @@ const simplePrefix: Record<string, string> = {
   serial: 'serial',
   parallel: 'parallel',
   channel: 'channel',
-  memballoon: 'balloon',
   rng: 'rng',
   watchdog: 'watchdog',
   hostdev: 'hostdev',
@@ -36,6 +36,7 @@ const simplePrefix: Record<string, string> = {
   smartcard: 'smartcard',
   tpm: 'tpm',
   hub: 'hub',
+  shmem: 'shmem',
   vsock: 'vsock',
   memory: 'dimm',
   crypto: 'crypto',
@@ -50,6 +51,20 @@ function nextIndexed(prefix: string, used: Set<string>): string {
     if (m) max = Math.max(max, Number(m[1]));
   }
   return `${prefix}${max + 1}`;
+}
+
+/**
+ * `console<N>` for a console that is not the serial one (qemuGetNextChrDevIndex): one past the highest
+ * index among the other consoles' aliases, where a serial console's `serial<N>` counts as index N.
+ */
+function nextConsole(dev: XmlElement, def: DomainDef): string {
+  let max = -1;
+  for (const c of def.elementsNamed('console')) {
+    if (c === dev) continue;
+    const m = /^(?:console|serial)(\d+)$/.exec(readAlias(c) ?? '');
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return `console${max + 1}`;
 }
 
 function controllerAlias(dev: XmlElement, def: DomainDef): string {
@@ -90,10 +105,11 @@ function aliasFor(dev: XmlElement, def: DomainDef, used: Set<string>): string | 
       // A serial console is the same device as serial0.
       const t = dev.child('target')?.attr('type');
       if (t === undefined || t === 'serial') return `serial${dev.child('target')?.attr('port') ?? 0}`;
-      return nextIndexed('console', used);
+      return nextConsole(dev, def);
     }
-    case 'shmem':
-      return dev.attr('name') ? `shmem_${dev.attr('name')}` : nextIndexed('shmem', used);
+    case 'memballoon':
+      // qemuAssignDeviceAliases skips a balloon of model 'none': there is no device to name.
+      return dev.attr('model') === 'none' ? undefined : nextIndexed('balloon', used);
     default: {
       const p = simplePrefix[dev.name];
       return p ? nextIndexed(p, used) : undefined;
@@ -101,8 +117,13 @@ function aliasFor(dev: XmlElement, def: DomainDef, used: Set<string>): string | 
   }
 }
 
-/** Gives `devices` (default: all) their live names: alias, and for NICs the host-side `<target dev>`. */
+/**
+ * Gives `devices` (default: all) their live names: alias, for NICs the host-side `<target dev>`, and on
+ * QEMU x86 domains the USB port of USB devices (only a running domain has them, as in libvirt).
+ */
 export function assignLiveNames(def: DomainDef, flavour: Flavour, naming: LiveNaming, devices?: XmlElement[]): void {
+  // USB ports are chosen when QEMU starts (hubs it adds get names below) or when a device is plugged.
+  if (flavour.qemuDefaults && isX86(def)) assignUsbPorts(def, devices);
   const used = new Set<string>();
   for (const d of def.deviceElements()) {
     const a = readAlias(d);
