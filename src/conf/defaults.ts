@@ -68,10 +68,22 @@ export function applyDomainDefaults(def: DomainDef, flavour: Flavour): void {
     devices.insert(el('emulator', {}, `/usr/bin/qemu-system-${def.os.arch ?? 'x86_64'}`), 0);
   }
   for (const dev of def.deviceElements()) applyDeviceDefaults(dev, flavour);
+  if (flavour.family === 'qemu') addDefaultAudio(def);
   if (flavour.qemuDefaults && isX86(def)) {
     addImplicitQemuDevices(def);
     assignPciAddresses(def, { allowNewPorts: true });
   }
+}
+
+/**
+ * libvirt 9 gives every QEMU domain an audio backend: SPICE's when SPICE graphics exist, else `none`.
+ * SDL, D-Bus and egl-headless displays take theirs from the host environment, so none is invented there.
+ */
+function addDefaultAudio(def: DomainDef): void {
+  if (def.elementsNamed('audio').length > 0) return;
+  const graphics = def.elementsNamed('graphics').map((g) => g.attr('type'));
+  if (graphics.some((t) => t === 'sdl' || t === 'dbus' || t === 'egl-headless')) return;
+  def.addDevice(el('audio', { id: 1, type: graphics.includes('spice') ? 'spice' : 'none' }));
 }
 
 function applyOsDefaults(def: DomainDef, flavour: Flavour): void {

@@ -42,7 +42,8 @@ test('device-added / device-removed through the async iterator, filtered by doma
 });
 
 test('guest answering within the wait: detach returns removed after the delay', async () => {
-  const conn = await Connection.open('test:///default?unplugTimeout=2000');
+  // A generous wait: the guest answers after 50 ms, the wait only has to outlast a busy machine.
+  const conn = await Connection.open('test:///default?unplugTimeout=10000');
   const dom = await conn.defineXML(domainXml({ name: 'ev3', devices: bridgeNic, metadata: unplugMeta('delay', 50) }));
   await dom.create();
   const r = await dom.detachDevice(devicesOf(await dom.getXMLDesc(), 'interface')[0]!);
@@ -95,7 +96,7 @@ test('guest that never answers: pending forever, alias detach returns at once', 
 });
 
 test('guest that refuses: error while waiting, device-removal-failed, config untouched', async () => {
-  const conn = await Connection.open('test:///default?unplugTimeout=1000');
+  const conn = await Connection.open('test:///default?unplugTimeout=10000');
   const dom = await conn.defineXML(domainXml({ name: 'ev6', devices: bridgeNic, metadata: unplugMeta('reject', 20) }));
   await dom.create();
   const failed = new Promise<DomainEvent>((resolve) => conn.on('device-removal-failed', resolve));

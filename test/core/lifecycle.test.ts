@@ -70,7 +70,7 @@ test('createXML makes a transient domain that vanishes on destroy; undefine of a
   await p.undefine();
   assert.equal(await p.isPersistent(), false);
   assert.equal(await p.isActive(), true);
-  assert.doesNotMatch(await p.getXMLDesc(DomainXML.INACTIVE), /<alias|id=/);
+  assert.doesNotMatch(await p.getXMLDesc(DomainXML.INACTIVE), /<alias|<domain[^>]* id=/);
   await p.destroy();
   await rejectsWith(conn.lookupByName('persist'), ErrorCode.NO_DOMAIN);
   await conn.close();
@@ -141,6 +141,7 @@ test('defaults: uuid, KiB memory, vcpu, os, lifecycle actions, qemu implicit dev
   assert.match(x, /<mac address='52:54:00(:[0-9a-f]{2}){3}'\/>/);
   assert.match(x, /<controller type='pci' index='0' model='pci-root'\/>/);
   assert.match(x, /<memballoon model='virtio'>/);
+  assert.match(x, /<input type='keyboard' bus='ps2'\/>\s*<audio id='1' type='none'\/>\s*<memballoon/);
   assert.doesNotMatch(x, /<alias/);
   // Starting adds aliases for everything, including the implicit devices.
   await dom.create();

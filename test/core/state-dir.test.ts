@@ -54,7 +54,7 @@ test('a pending unplug recorded by an exited process completes when its guest an
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const conn0 = await Connection.open(`test:///default?state=${dir}`);
   await conn0.defineXML(
-    `<domain type='qemu'><name>slow</name><memory unit='MiB'>64</memory><metadata><vkt:unplug xmlns:vkt='urn:virtkit:test' ack='delay' delay-ms='300'/></metadata>` +
+    `<domain type='qemu'><name>slow</name><memory unit='MiB'>64</memory><metadata><vkt:unplug xmlns:vkt='urn:virtkit:test' ack='delay' delay-ms='2000'/></metadata>` +
       `<devices><interface type='bridge'><source bridge='br0'/></interface></devices></domain>`,
   );
   await (await conn0.lookupByName('slow')).create();
@@ -64,7 +64,8 @@ test('a pending unplug recorded by an exited process completes when its guest an
   const conn = await Connection.open(`test:///default?state=${dir}`);
   const dom = await conn.lookupByName('slow');
   assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 1, 'still pending');
-  await new Promise((r) => setTimeout(r, 400));
+  // The guest answers 2 s after the request (made in the child): well after our first look, even on a busy machine.
+  await new Promise((r) => setTimeout(r, 2200));
   assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 0, 'answered after the deadline');
   await conn.close();
 });
