@@ -31,7 +31,7 @@ async function seed(backing: Backing, isFresh: () => boolean): Promise<void> {
 
 export async function openTestDriver(uri: string, parsed: ParsedUri, options: OpenOptions): Promise<TestDriver> {
   if (parsed.path !== '/default') {
-    throw virtError(ErrorCode.NO_SUPPORT, `test driver URI '${uri}' is not supported: use test:///default (custom config files are not implemented)`);
+    throw virtError(ErrorCode.NO_SUPPORT, `test driver URI '${uri}' is not supported: use test:///default (libvirt's custom test driver files are not supported)`);
   }
   for (const key of parsed.params.keys()) {
     if (key !== 'state' && key !== 'unplugTimeout') throw virtError(ErrorCode.INVALID_ARG, `unknown parameter '${key}' in URI '${uri}'`);
