@@ -201,3 +201,13 @@ test('hot-plug works on a domain with a serial console (the console shares seria
   await dom.detachDeviceFlags(NIC(), DeviceModify.LIVE);
   await conn.close();
 });
+
+test('interface types QEMU cannot hot-plug are refused live and accepted in the config', async () => {
+  const conn = await freshConnection();
+  const dom = await setup(conn, 'running', '');
+  const mcast = `<interface type='mcast'><mac address='52:54:00:aa:00:07'/><source address='230.0.0.1' port='5558'/></interface>`;
+  await rejectsWith(dom.attachDeviceFlags(mcast, DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /live attach of interface type 'mcast' is not supported/);
+  await dom.attachDeviceFlags(mcast, DeviceModify.CONFIG);
+  assert.match(await dom.getXMLDesc(DomainXML.INACTIVE), /52:54:00:aa:00:07/);
+  await conn.close();
+});

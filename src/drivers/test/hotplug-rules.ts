@@ -17,7 +17,7 @@ export function checkLiveAttach(dev: XmlElement): void {
     if (bus !== 'virtio' && bus !== 'scsi' && bus !== 'usb') throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `disk bus '${bus}' cannot be hotplugged.`);
   }
   if (dev.name === 'interface' && UNPLUGGABLE_NET_TYPES.has(dev.attr('type') ?? '')) {
-    throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `hotplug of interface type of ${dev.attr('type')} is not implemented yet`);
+    throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `live attach of interface type '${dev.attr('type')}' is not supported`);
   }
   if (dev.name === 'controller' && dev.attr('type') !== 'scsi') {
     throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `'${dev.attr('type')}' controller cannot be hot plugged.`);
