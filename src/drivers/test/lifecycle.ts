@@ -64,8 +64,9 @@ export function createTransient(tx: Tx, def: DomainDef, flags: number): DomainOb
     throw virtError(ErrorCode.OPERATION_FAILED, `domain '${byUuid.name}' is already defined with uuid ${def.uuid}`);
   }
   const obj = byName ?? { name: def.name, uuid: def.uuid };
-  if (!byName) tx.table.add(obj);
+  // Boot first: should it fail, no half-made domain is left in the table.
   boot(tx, obj, def, flags);
+  if (!byName) tx.table.add(obj);
   return obj;
 }
 
