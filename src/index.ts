@@ -8,6 +8,7 @@ export type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } 
 export type { OpenOptions } from './drivers/registry.js';
 export { VirtError, ErrorCode, ErrorDomain, isVirtError } from './errors.js';
 export * as xml from './xml/index.js';
+export * as conf from './conf/index.js';
 export {
   buildAddressElement,
   buildDiskElement,

@@ -149,3 +149,17 @@ test('defaults: uuid, KiB memory, vcpu, os, lifecycle actions, qemu implicit dev
   for (const a of ['scsi0-0-0', 'net0', 'scsi0', 'usb', 'pci.0', 'input0', 'input1', 'balloon0']) assert.match(live, new RegExp(`<alias name='${a}'/>`), a);
   await conn.close();
 });
+
+test('typed definitions are public: conf.parseDomainXml gives typed views with defaults', async () => {
+  const { conf } = await import('../../src/index.js');
+  const def = conf.parseDomainXml(domainXml({ name: 'typed', devices: `<interface type='network'><source network='default'/></interface>` }));
+  assert.equal(def.name, 'typed');
+  assert.equal(def.memoryKiB, 131072);
+  assert.deepEqual(def.disks().map((d) => [d.target, d.bus, d.source]), [['vda', 'virtio', '/var/lib/virtkit/typed.img']]);
+  const [nic] = def.interfaces();
+  assert.equal(nic?.type, 'network');
+  assert.equal(nic?.source, 'default');
+  assert.match(nic?.mac ?? '', /^52:54:00:/);
+  assert.ok(def.devices().some((d) => d.kind === 'memballoon'));
+  assert.equal(def.os.machine, 'pc');
+});
