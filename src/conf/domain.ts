@@ -112,13 +112,13 @@ export class DomainDef {
     return this.deviceElements().map(readDevice);
   }
   disks(): DiskDef[] {
-    return (this.root.child('devices')?.elements('disk') ?? []).map(readDisk);
+    return this.elementsNamed('disk').map(readDisk);
   }
   interfaces(): InterfaceDef[] {
-    return (this.root.child('devices')?.elements('interface') ?? []).map(readInterface);
+    return this.elementsNamed('interface').map(readInterface);
   }
   controllers(): ControllerDef[] {
-    return (this.root.child('devices')?.elements('controller') ?? []).map(readController);
+    return this.elementsNamed('controller').map(readController);
   }
   /** Device elements named `name` (cheap: no typed view is built). */
   elementsNamed(name: string): XmlElement[] {

@@ -10,10 +10,6 @@ import { diskNameToIndex } from './disk-names.js';
 import type { DomainDef } from './domain.js';
 import { isQ35, isX86 } from './pci.js';
 
-function hasController(def: DomainDef, type: string, index?: number): boolean {
-  return def.hasController(type, index);
-}
-
 function addController(def: DomainDef, attrs: Record<string, string | number | undefined>, address?: XmlElement): XmlElement {
   const c = el('controller', attrs);
   if (address) c.append(address);
@@ -42,9 +38,9 @@ export function addControllersFor(def: DomainDef, dev: XmlElement): void {
     const a = dev.child('address');
     const ctrl = a?.attr('type') === 'drive' ? Number(a.attr('controller') ?? 0) : 0;
     const type = bus === 'scsi' ? 'scsi' : bus === 'ide' ? 'ide' : bus === 'sata' ? 'sata' : bus === 'fdc' ? 'fdc' : undefined;
-    if (type && !hasController(def, type, ctrl)) {
+    if (type && !def.hasController(type, ctrl)) {
       for (let i = 0; i <= ctrl; i++) {
-        if (hasController(def, type, i)) continue;
+        if (def.hasController(type, i)) continue;
         // The chipset's own IDE controller (PIIX3, 00:01.1) is the one the first IDE disk lands on.
         const builtin = type === 'ide' && i === 0 && !isQ35(def) ? pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 1 }) : undefined;
         addController(def, { type, index: i, model: type === 'scsi' ? 'lsilogic' : undefined }, builtin);
@@ -53,7 +49,7 @@ export function addControllersFor(def: DomainDef, dev: XmlElement): void {
   }
   const target = dev.child('target');
   const isVirtioChr = (dev.name === 'channel' || dev.name === 'console') && target?.attr('type') === 'virtio';
-  if (isVirtioChr && !hasController(def, 'virtio-serial')) addController(def, { type: 'virtio-serial', index: 0 });
+  if (isVirtioChr && !def.hasController('virtio-serial')) addController(def, { type: 'virtio-serial', index: 0 });
   if (dev.name === 'channel' && target?.attr('type') === 'virtio' && !dev.child('address')) {
     const ports = def
       .deviceElements()
@@ -89,10 +85,10 @@ export function addImplicitQemuDevices(def: DomainDef): void {
   // libvirt's insertion order: USB, the chipset's disk controller, what devices need, the PCI root last.
   // PIIX3's USB function is always there; on q35 libvirt picks a USB model from QEMU's capabilities, which a
   // driver without QEMU cannot know, so none is invented. The IDE controller appears with the first IDE disk.
-  if (!q35 && !hasController(def, 'usb')) {
+  if (!q35 && !def.hasController('usb')) {
     addController(def, { type: 'usb', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 1, function: 2 }));
   }
-  if (q35 && !hasController(def, 'sata', 0)) {
+  if (q35 && !def.hasController('sata', 0)) {
     addController(def, { type: 'sata', index: 0 }, pciAddressElement({ domain: 0, bus: 0, slot: 0x1f, function: 2 }));
   }
   for (const dev of def.deviceElements()) addControllersFor(def, dev);

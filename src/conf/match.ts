@@ -22,7 +22,7 @@ export interface MatchOptions {
 
 function findDisk(def: DomainDef, dev: XmlElement, opts: MatchOptions): XmlElement {
   const dst = dev.child('target')?.attr('dev') ?? '';
-  const disks = def.root.child('devices')?.elements('disk') ?? [];
+  const disks = def.elementsNamed('disk');
   if (opts.config && dst.startsWith('/')) {
     const hits = disks.filter((d) => diskSource(d) === dst);
     if (hits.length > 1) throw virtError(ErrorCode.OPERATION_FAILED, `multiple disks with source '${dst}' found`);
@@ -39,7 +39,7 @@ function findInterface(def: DomainDef, dev: XmlElement, opts: MatchOptions): Xml
   const pci = readPciAddress(dev);
   const ccw = dev.child('address')?.attr('type') === 'ccw' ? addressKey(dev) : undefined;
   const alias = readAlias(dev);
-  const hits = (def.root.child('devices')?.elements('interface') ?? []).filter((n) => {
+  const hits = def.elementsNamed('interface').filter((n) => {
     if (mac !== undefined) {
       const m = n.child('mac')?.attr('address');
       if (m === undefined || parseMac(m) !== mac) return false;
@@ -79,7 +79,7 @@ function findController(def: DomainDef, dev: XmlElement): XmlElement {
 
 function findHostdev(def: DomainDef, dev: XmlElement): XmlElement {
   const key = hostdevSourceKey(dev);
-  const hit = def.root.child('devices')?.elements('hostdev').find((h) => key !== undefined && hostdevSourceKey(h) === key);
+  const hit = def.elementsNamed('hostdev').find((h) => key !== undefined && hostdevSourceKey(h) === key);
   if (!hit) throw virtError(ErrorCode.DEVICE_MISSING, `host device ${key ?? '(no source)'} not found`);
   return hit;
 }
@@ -89,7 +89,7 @@ function findGeneric(def: DomainDef, dev: XmlElement): XmlElement {
   const alias = readAlias(dev);
   const addr = addressKey(dev);
   const model = dev.child('model')?.attr('type');
-  const hits = (def.root.child('devices')?.elements(dev.name) ?? []).filter((d) => {
+  const hits = def.elementsNamed(dev.name).filter((d) => {
     if (alias !== undefined && readAlias(d) !== alias) return false;
     if (addr !== undefined && addressKey(d) !== addr) return false;
     if (model !== undefined && d.child('model')?.attr('type') !== model) return false;

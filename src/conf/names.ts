@@ -10,7 +10,7 @@ import { hasHostSideName, setTargetDev } from './devices/interface.js';
 import { diskNameToIndex } from './disk-names.js';
 import type { DomainDef } from './domain.js';
 import type { Flavour } from './flavour.js';
-import { assignUsbPorts, isX86 } from './pci.js';
+import { assignUsbPorts, isQ35, isX86 } from './pci.js';
 
 /** Host-side naming context for one running domain. */
 export interface LiveNaming {
@@ -72,7 +72,7 @@ function controllerAlias(dev: XmlElement, def: DomainDef): string {
   const index = Number(dev.attr('index') ?? 0);
   if (type === 'pci') return index === 0 && dev.attr('model') === 'pcie-root' ? 'pcie.0' : `pci.${index}`;
   if (index === 0 && (type === 'ide' || type === 'usb')) return type;
-  if (index === 0 && type === 'sata' && (def.machine ?? '').includes('q35')) return 'ide';
+  if (index === 0 && type === 'sata' && isQ35(def)) return 'ide';
   return `${type}${index}`;
 }
 

@@ -5,7 +5,7 @@
  * cross-process lock) only when it completes without error.
  */
 import type { DomainEvent } from '../../api/events.js';
-import { configDef, configXml, formatStatus, parseStatus, storeXml, type DomainObj } from './domain-obj.js';
+import { configXml, formatStatus, parseStatus, storeXml, type DomainObj } from './domain-obj.js';
 import { EventLog } from './event-log.js';
 import { StateStore } from './store.js';
 import { DomainTable } from './table.js';
@@ -207,4 +207,3 @@ export class DiskBacking implements Backing {
   }
 }
 
-export { configDef };

@@ -24,11 +24,9 @@ export function namingFor(counters: Counters, domid: number, nicSeq: number): Li
 export function startLive(def: DomainDef, counters: Counters, state: number, reason: number): LiveState {
   const id = counters.nextId++;
   const live = def.clone();
-  live.root.setAttr('id', id);
   // libvirt prints id right after type: <domain type='kvm' id='1'>
-  const idAttr = live.root.attrs.pop()!;
-  const typeAt = live.root.attrs.findIndex(([k]) => k === 'type');
-  live.root.attrs.splice(typeAt + 1, 0, idAttr);
+  live.root.removeAttr('id');
+  live.root.attrs.splice(live.root.attrs.findIndex(([k]) => k === 'type') + 1, 0, ['id', String(id)]);
   const naming = namingFor(counters, id, 0);
   assignLiveNames(live, flavourOf(live.type), naming);
   return { id, state, reason, def: live, nicSeq: naming.nicSeq(), startedAt: Date.now(), pending: [] };
