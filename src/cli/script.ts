@@ -1,20 +1,17 @@
 /** Commands read line by line: a script piped on stdin, or the interactive `virtkit # ` prompt. */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { boundedLines } from './read-input.js';
 import { runCommandString } from './run.js';
 import type { Session } from './session.js';
 
 /** Runs each line of `input` as a command string; a bad line is reported and the next one still runs. */
 export async function runScript(session: Session, input: Readable): Promise<boolean> {
-  const rl = createInterface({ input, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });
   let ok = true;
-  try {
-    for await (const line of rl) {
-      ok = (await runCommandString(session, line)) && ok;
-      if (session.quitting) break;
-    }
-  } finally {
-    rl.close();
+  // Bounded lines: `virtkit < /dev/zero` stops at the cap instead of buffering one endless line.
+  for await (const line of boundedLines(input)) {
+    ok = (await runCommandString(session, line)) && ok;
+    if (session.quitting) break;
   }
   return ok;
 }

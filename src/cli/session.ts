@@ -1,9 +1,9 @@
 /** One virtkit invocation's state: URI, output switches, and the connection opened on first use. */
-import { readFile } from 'node:fs/promises';
 import { Connection } from '../api/connection.js';
 import type { Domain } from '../api/domain.js';
-import { ErrorCode, ErrorDomain, VirtError } from '../errors.js';
+import { ErrorCode, VirtError } from '../errors.js';
 import type { CliContext } from './command.js';
+import { readXmlFile } from './read-input.js';
 
 /** Where output goes; the demo and tests can capture it. */
 export interface Output {
@@ -24,17 +24,6 @@ export interface SessionOptions {
   debug: boolean;
   output: Output;
 }
-
-const errnoText: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  EMFILE: 'Too many open files',
-};
-
-/** XML files larger than this are refused, like virsh's VSH_MAX_XML_FILE (10 MiB). */
-const MAX_XML_FILE = 10 * 1024 * 1024;
 
 /** Implements CliContext for the commands of one invocation. */
 export class Session implements CliContext {
@@ -71,19 +60,9 @@ export class Session implements CliContext {
     }
   }
 
-  async readFile(path: string): Promise<string> {
-    try {
-      const buf = await readFile(path);
-      if (buf.length > MAX_XML_FILE) {
-        throw new VirtError(ErrorCode.SYSTEM_ERROR, `File '${path}' is too large (limit ${MAX_XML_FILE} bytes)`, { domain: ErrorDomain.NONE });
-      }
-      return buf.toString('utf8');
-    } catch (err) {
-      if (err instanceof VirtError) throw err;
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      const why = errnoText[code] ?? (err instanceof Error ? err.message : String(err));
-      throw new VirtError(ErrorCode.SYSTEM_ERROR, `Failed to open file '${path}': ${why}`, { domain: ErrorDomain.NONE, cause: err });
-    }
+  /** An XML file, read with the library's 10 MiB cap (streaming: never past it) and decoded as strict UTF-8. */
+  readFile(path: string): Promise<string> {
+    return readXmlFile(path);
   }
 
   out(text: string): void {

@@ -9,6 +9,7 @@
  * exceeds the define budget; this parser does the same document in a few µs.
  */
 import { ErrorCode, VirtError } from '../errors.js';
+import { decodeXmlBytes } from './decode.js';
 import { XmlElement, type XmlNode } from './tree.js';
 
 /** Largest document accepted, in UTF-16 code units (libvirt caps XML strings at a few MiB on the wire). */
@@ -249,10 +250,11 @@ class Parser {
   }
 }
 
-/** Parses one XML document and returns its root element. */
-export function parseXml(text: string, options: ParseOptions = {}): XmlElement {
+/** Parses one XML document (text, or bytes that must be UTF-8) and returns its root element. */
+export function parseXml(input: string | Uint8Array, options: ParseOptions = {}): XmlElement {
   const source = options.source ?? 'XML document';
   const max = options.maxLength ?? MAX_XML_LENGTH;
+  const text = input instanceof Uint8Array ? decodeXmlBytes(input, source, max) : input;
   if (typeof text !== 'string') throw new VirtError(ErrorCode.INVALID_ARG, `${source}: XML must be a string`);
   if (text.length > max) {
     throw new VirtError(ErrorCode.XML_ERROR, `${source} is too large: ${text.length} characters, the limit is ${max}`);
