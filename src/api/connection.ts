@@ -3,8 +3,8 @@ import { ErrorCode, VirtError } from '../errors.js';
 import type { Driver } from '../drivers/driver.js';
 import { openDriver, type OpenOptions } from '../drivers/registry.js';
 import { Domain } from './domain.js';
-import type { DomainEvent, DomainEventType, EventOf } from './events.js';
-import { eventStream, type EventFilter } from './event-stream.js';
+import type { DomainEventType, EventOf } from '../shared/events.js';
+import { eventStream, type EventStream, type EventStreamOptions } from './event-stream.js';
 
 /** Default URI when none is given: the embedded test driver. */
 export const DEFAULT_URI = 'test:///default';
@@ -105,15 +105,28 @@ export class Connection {
     return new Domain(this.#driver, await this.driver.createXML(xml, flags));
   }
 
-  /** Adds a typed listener; returns a function that removes it. */
-  on<T extends DomainEventType>(type: T, listener: (event: EventOf<T>) => void): () => void {
-    return this.driver.subscribe((e) => {
-      if (e.type === type) listener(e as EventOf<T>);
-    });
+  /**
+   * Adds a typed listener. Resolves once events are being delivered (a remote connection
+   * subscribes with a round trip) to a function that removes it. A listener that throws or
+   * rejects never affects the call that caused the event (see `OpenOptions.onListenerError`).
+   */
+  async on<T extends DomainEventType>(type: T, listener: (event: EventOf<T>) => unknown): Promise<() => Promise<void>> {
+    const off = await this.driver.subscribe((e) => (e.type === type ? listener(e as EventOf<T>) : undefined));
+    let removed = false;
+    return async () => {
+      if (removed) return;
+      removed = true;
+      await off();
+    };
   }
 
-  /** Every event of this connection (optionally filtered) as an async iterator; `break` unsubscribes. */
-  events(filter: EventFilter = {}, signal?: AbortSignal): AsyncIterableIterator<DomainEvent> {
-    return eventStream(this.driver, filter, signal);
+  /**
+   * Every event of this connection (optionally filtered) as an async iterator; `break` or
+   * `return()` unsubscribes. `await stream.ready` to be sure the subscription is live before
+   * causing events. At most `maxBuffered` unread events are kept (default 10,000): the oldest
+   * are dropped first and counted in `stream.dropped`.
+   */
+  events(options: EventStreamOptions = {}, signal?: AbortSignal): EventStream {
+    return eventStream(this.driver, options, signal);
   }
 }

@@ -1,7 +1,7 @@
 /** A handle on one domain, like libvirt's virDomainPtr: name and UUID fixed, everything else asked of the driver. */
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } from '../drivers/driver.js';
-import { DeviceModify } from './flags.js';
-import type { DomainRef } from './events.js';
+import { DeviceModify } from '../shared/flags.js';
+import type { DomainRef } from '../shared/events.js';
 
 export class Domain {
   readonly #driver: Driver;

@@ -1,8 +1,10 @@
 /** Flag checks and LIVE/CONFIG resolution shared by every driver (libvirt's virDomainObjUpdateModificationImpact). */
 import { ErrorCode, virtError } from '../errors.js';
+import { DeviceModify } from '../shared/flags.js';
 
-export const AFFECT_LIVE = 1;
-export const AFFECT_CONFIG = 2;
+/** DeviceModify.LIVE / CONFIG under libvirt's VIR_DOMAIN_AFFECT_* names. */
+export const AFFECT_LIVE = DeviceModify.LIVE;
+export const AFFECT_CONFIG = DeviceModify.CONFIG;
 
 /** Rejects unknown flag bits like libvirt's virCheckFlags. */
 export function checkFlags(flags: number, allowed: number, fn: string): void {

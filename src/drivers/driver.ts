@@ -3,7 +3,10 @@
  * names the libvirt API it stands for; `Connection`/`Domain` in src/api are thin
  * wrappers over it. A driver throws VIR_ERR_NO_SUPPORT for what it does not do.
  */
-import type { DomainEvent, DomainRef } from '../api/events.js';
+import type { EventListener } from '../shared/event-hub.js';
+import type { DomainRef } from '../shared/events.js';
+
+export type { EventListener };
 
 export interface DomainInfo {
   /** DomainState value. */
@@ -39,7 +42,8 @@ export interface DetachResult {
   alias?: string;
 }
 
-export type EventListener = (event: DomainEvent) => void;
+/** Ends a subscription; may be asynchronous (a remote driver tells the server). */
+export type Unsubscribe = () => void | Promise<void>;
 
 export interface Driver {
   /** virConnectGetURI */
@@ -108,6 +112,10 @@ export interface Driver {
   /** virDomainDetachDeviceAlias */
   detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult>;
 
-  /** Subscribes to every domain event of this connection; returns the unsubscribe function. */
-  subscribe(listener: EventListener): () => void;
+  /**
+   * Subscribes to every domain event of this connection. Resolves once events are being
+   * delivered (a remote driver needs a round trip), to the function that ends it.
+   * Listener errors never reach the driver (see src/shared/event-hub.ts).
+   */
+  subscribe(listener: EventListener): Promise<Unsubscribe>;
 }

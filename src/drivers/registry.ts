@@ -1,5 +1,6 @@
 /** Picks the driver for a connection URI. */
 import { ErrorCode, VirtError } from '../errors.js';
+import type { ListenerErrorHandler } from '../shared/event-hub.js';
 import type { Driver } from './driver.js';
 
 export interface OpenOptions {
@@ -8,6 +9,12 @@ export interface OpenOptions {
    * before returning `pending` (libvirt's QEMU driver waits 5000 ms). Also `?unplugTimeout=MS` in the URI.
    */
   unplugTimeoutMs?: number;
+  /**
+   * Receives what an event listener threw (or its promise rejected with) and the event it was
+   * handling. Without it, such an error becomes a process warning named `VirtkitListenerError`.
+   * Either way it never reaches the call that caused the event, nor other listeners.
+   */
+  onListenerError?: ListenerErrorHandler;
 }
 
 export interface ParsedUri {

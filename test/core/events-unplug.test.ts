@@ -10,14 +10,14 @@ const unplugMeta = (ack: string, delay?: number) =>
 test('lifecycle events arrive for define, start, suspend, resume, destroy, undefine', async () => {
   const conn = await freshConnection();
   const seen: string[] = [];
-  const off = conn.on('lifecycle', (e) => seen.push(`${e.domain.name}:${e.event}:${e.detail}`));
+  const off = await conn.on('lifecycle', (e) => seen.push(`${e.domain.name}:${e.event}:${e.detail}`));
   const dom = await conn.defineXML(domainXml({ name: 'ev1' }));
   await dom.create();
   await dom.suspend();
   await dom.resume();
   await dom.destroy();
   await dom.undefine();
-  off();
+  await off();
   await conn.defineXML(domainXml({ name: 'ev-after-off' }));
   const L = LifecycleEvent;
   assert.deepEqual(seen, [`ev1:${L.DEFINED}:0`, `ev1:${L.STARTED}:0`, `ev1:${L.SUSPENDED}:0`, `ev1:${L.RESUMED}:0`, `ev1:${L.STOPPED}:1`, `ev1:${L.UNDEFINED}:0`]);
@@ -56,11 +56,13 @@ test('guest answering after the wait: "request sent", device stays until the eve
   const conn = await Connection.open('test:///default?unplugTimeout=30');
   const dom = await conn.defineXML(domainXml({ name: 'ev4', devices: bridgeNic, metadata: unplugMeta('delay', 250) }));
   await dom.create();
+  let resolveRemoved!: (e: DomainEvent) => void;
   const removed = new Promise<DomainEvent>((resolve) => {
-    const off = conn.on('device-removed', (e) => {
-      off();
-      resolve(e);
-    });
+    resolveRemoved = resolve;
+  });
+  const off = await conn.on('device-removed', (e) => {
+    void off();
+    resolveRemoved(e);
   });
   const nic = devicesOf(await dom.getXMLDesc(), 'interface')[0]!;
   const r = await dom.detachDeviceFlags(nic, 3);
@@ -99,7 +101,11 @@ test('guest that refuses: error while waiting, device-removal-failed, config unt
   const conn = await Connection.open('test:///default?unplugTimeout=10000');
   const dom = await conn.defineXML(domainXml({ name: 'ev6', devices: bridgeNic, metadata: unplugMeta('reject', 20) }));
   await dom.create();
-  const failed = new Promise<DomainEvent>((resolve) => conn.on('device-removal-failed', resolve));
+  let onFailed!: (e: DomainEvent) => void;
+  const failed = new Promise<DomainEvent>((resolve) => {
+    onFailed = resolve;
+  });
+  await conn.on('device-removal-failed', (e) => onFailed(e));
   await rejectsWith(dom.detachDeviceFlags(devicesOf(await dom.getXMLDesc(), 'interface')[0]!, 3), ErrorCode.OPERATION_FAILED, /rejected by the guest/);
   assert.equal((await failed).type, 'device-removal-failed');
   assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 1);
@@ -111,7 +117,11 @@ test('a refusal after the wait only shows as the event; the device stays', async
   const conn = await Connection.open('test:///default?unplugTimeout=10');
   const dom = await conn.defineXML(domainXml({ name: 'ev7', devices: bridgeNic, metadata: unplugMeta('reject', 80) }));
   await dom.create();
-  const failed = new Promise<DomainEvent>((resolve) => conn.on('device-removal-failed', resolve));
+  let onFailed!: (e: DomainEvent) => void;
+  const failed = new Promise<DomainEvent>((resolve) => {
+    onFailed = resolve;
+  });
+  await conn.on('device-removal-failed', (e) => onFailed(e));
   assert.equal((await dom.detachDevice(devicesOf(await dom.getXMLDesc(), 'interface')[0]!)).outcome, 'pending');
   assert.equal(((await failed) as { alias: string }).alias, 'net0');
   assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 1);

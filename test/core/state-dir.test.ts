@@ -111,7 +111,7 @@ test('events caused by other processes on the folder reach this connection\'s li
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const conn = await Connection.open(`test:///default?state=${dir}`);
   const seen: string[] = [];
-  const off = conn.on('lifecycle', (e) => seen.push(`${e.domain.name}:${e.event}`));
+  const off = await conn.on('lifecycle', (e) => seen.push(`${e.domain.name}:${e.event}`));
   await step(dir, 'define-start', 'elsewhere');
   const deadline = Date.now() + 3000;
   while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -120,6 +120,6 @@ test('events caused by other processes on the folder reach this connection\'s li
   await (await conn.lookupByName('elsewhere')).destroy();
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(seen.slice(2), ['elsewhere:5']);
-  off();
+  await off();
   await conn.close();
 });

@@ -4,7 +4,7 @@
  * a transaction: serialised, and written to disk (atomically, under the
  * cross-process lock) only when it completes without error.
  */
-import type { DomainEvent } from '../../api/events.js';
+import type { DomainEvent } from '../../shared/events.js';
 import { configXml, formatStatus, parseStatus, storeXml, type DomainObj } from './domain-obj.js';
 import { EventLog } from './event-log.js';
 import { StateStore } from './store.js';

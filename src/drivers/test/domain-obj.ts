@@ -1,5 +1,5 @@
 /** One domain of the test driver: its persistent XML and, while it runs, its live state. */
-import type { DomainRef } from '../../api/events.js';
+import type { DomainRef } from '../../shared/events.js';
 import { DomainDef } from '../../conf/index.js';
 import { el, parseXml, serializeXml } from '../../xml/index.js';
 

@@ -1,10 +1,11 @@
 /** The test driver: real hot-plug semantics on in-process (or folder-shared) domains, no hypervisor. */
 import { hostname } from 'node:os';
-import type { DomainEvent, DomainRef } from '../../api/events.js';
-import { DomainState, DomainXML, ListDomains, StateReason } from '../../api/flags.js';
+import { EventHub, type ListenerErrorHandler } from '../../shared/event-hub.js';
+import type { DomainEvent, DomainRef } from '../../shared/events.js';
+import { DomainState, DomainXML, ListDomains, StateReason } from '../../shared/flags.js';
 import { checkFlags, parseDomainXml } from '../../conf/index.js';
 import { ErrorCode, virtError } from '../../errors.js';
-import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, EventListener } from '../driver.js';
+import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, EventListener, Unsubscribe } from '../driver.js';
 import type { Backing, Tx } from './backing.js';
 import { configDef, configXml, refOf, type DomainObj } from './domain-obj.js';
 import * as hotplug from './hotplug.js';
@@ -15,6 +16,8 @@ export interface TestDriverOptions {
   uri: string;
   /** How long a live detach waits for the guest before returning `pending` (libvirt: 5000 ms). */
   unplugTimeoutMs: number;
+  /** Where listener errors go (default: a process warning). */
+  onListenerError?: ListenerErrorHandler;
 }
 
 type UnplugAnswer = 'removed' | 'rejected' | 'gone';
@@ -29,7 +32,7 @@ export class TestDriver implements Driver {
   readonly type = 'Test';
   readonly #backing: Backing;
   readonly #options: TestDriverOptions;
-  readonly #listeners = new Set<EventListener>();
+  readonly #listeners: EventHub;
   readonly #waiters = new Map<string, Set<(a: UnplugAnswer) => void>>();
   readonly #timers = new Set<NodeJS.Timeout>();
   /**
@@ -43,11 +46,12 @@ export class TestDriver implements Driver {
     this.#backing = backing;
     this.#options = options;
     this.uri = options.uri;
+    this.#listeners = new EventHub(options.onListenerError);
   }
 
   /** Delivers committed events; used by the backing after each transaction. */
   dispatch(events: DomainEvent[], after: (() => void)[]): void {
-    for (const e of events) for (const l of [...this.#listeners]) l(e);
+    this.#listeners.dispatch(events);
     for (const fn of after) fn();
   }
 
@@ -319,7 +323,8 @@ export class TestDriver implements Driver {
     return this.#run((tx) => hotplug.updateDevice(tx, tx.table.resolve(dom), xml, flags));
   }
 
-  subscribe(listener: EventListener): () => void {
+  async subscribe(listener: EventListener): Promise<Unsubscribe> {
+    if (this.#closed) throw virtError(ErrorCode.INVALID_CONN, 'connection is closed');
     this.#listeners.add(listener);
     // Follow the folder's event log only while someone listens: it costs a timer.
     if (this.#listeners.size === 1) this.#backing.follow?.((e) => this.dispatch([e], []));

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync, writeSync, ftruncateSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import type { DomainEvent } from '../../api/events.js';
+import type { DomainEvent } from '../../shared/events.js';
 
 /** The log is cut back to nothing past this size (a follower that lags that far may miss events). */
 const MAX_LOG_BYTES = 1024 * 1024;

@@ -51,7 +51,7 @@ export async function openTestDriver(uri: string, parsed: ParsedUri, options: Op
   } else {
     backing = new MemoryBacking(sink);
   }
-  driver = new TestDriver(backing, { uri, unplugTimeoutMs: timeout });
+  driver = new TestDriver(backing, { uri, unplugTimeoutMs: timeout, onListenerError: options.onListenerError });
   await seed(backing, isFresh);
   return driver;
 }

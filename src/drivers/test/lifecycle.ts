@@ -1,5 +1,5 @@
 /** define / undefine / start / stop / pause of test-driver domains, as transaction steps. */
-import { LifecycleDetail, LifecycleEvent, DomainState, StateReason } from '../../api/flags.js';
+import { LifecycleDetail, LifecycleEvent, DomainState, StateReason } from '../../shared/flags.js';
 import { checkFlags, type DomainDef } from '../../conf/index.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type { Tx } from './backing.js';
