@@ -1,0 +1,88 @@
+/**
+ * Which procedures get typed codecs: what virsh, libvirt-python and virtkit's own remote driver use
+ * for the commands virtkit serves (connection handshake, domain lifecycle, lookups, XML, hot-plug,
+ * events). Adding a procedure here and running `npm run gen:rpc` is all the tables need.
+ */
+
+export const remoteProcedureSelection = [
+  // Handshake and connection
+  'AUTH_LIST',
+  'CONNECT_SUPPORTS_FEATURE',
+  'CONNECT_OPEN',
+  'CONNECT_CLOSE',
+  'CONNECT_GET_URI',
+  'CONNECT_GET_TYPE',
+  'CONNECT_GET_VERSION',
+  'CONNECT_GET_LIB_VERSION',
+  'CONNECT_GET_HOSTNAME',
+  'CONNECT_GET_CAPABILITIES',
+  'CONNECT_GET_SYSINFO',
+  'CONNECT_IS_SECURE',
+  'CONNECT_REGISTER_CLOSE_CALLBACK',
+  'CONNECT_UNREGISTER_CLOSE_CALLBACK',
+  'NODE_GET_INFO',
+  'NODE_GET_SECURITY_MODEL',
+  // Listing and lookups
+  'CONNECT_LIST_ALL_DOMAINS',
+  'CONNECT_NUM_OF_DOMAINS',
+  'CONNECT_LIST_DOMAINS',
+  'CONNECT_NUM_OF_DEFINED_DOMAINS',
+  'CONNECT_LIST_DEFINED_DOMAINS',
+  'DOMAIN_LOOKUP_BY_ID',
+  'DOMAIN_LOOKUP_BY_NAME',
+  'DOMAIN_LOOKUP_BY_UUID',
+  // Definitions and lifecycle
+  'DOMAIN_DEFINE_XML',
+  'DOMAIN_DEFINE_XML_FLAGS',
+  'DOMAIN_UNDEFINE',
+  'DOMAIN_UNDEFINE_FLAGS',
+  'DOMAIN_CREATE_XML',
+  'DOMAIN_CREATE',
+  'DOMAIN_CREATE_WITH_FLAGS',
+  'DOMAIN_DESTROY',
+  'DOMAIN_DESTROY_FLAGS',
+  'DOMAIN_SHUTDOWN',
+  'DOMAIN_SHUTDOWN_FLAGS',
+  'DOMAIN_SUSPEND',
+  'DOMAIN_RESUME',
+  // Reading a domain
+  'DOMAIN_GET_XML_DESC',
+  'DOMAIN_GET_INFO',
+  'DOMAIN_GET_STATE',
+  'DOMAIN_IS_ACTIVE',
+  'DOMAIN_IS_PERSISTENT',
+  'DOMAIN_IS_UPDATED',
+  'DOMAIN_GET_AUTOSTART',
+  'DOMAIN_GET_OS_TYPE',
+  'DOMAIN_GET_MAX_MEMORY',
+  'DOMAIN_HAS_MANAGED_SAVE_IMAGE',
+  'DOMAIN_SNAPSHOT_NUM',
+  'DOMAIN_LIST_ALL_SNAPSHOTS',
+  'DOMAIN_LIST_ALL_CHECKPOINTS',
+  'DOMAIN_GET_SECURITY_LABEL_LIST',
+  // Hot-plug
+  'DOMAIN_ATTACH_DEVICE',
+  'DOMAIN_ATTACH_DEVICE_FLAGS',
+  'DOMAIN_DETACH_DEVICE',
+  'DOMAIN_DETACH_DEVICE_FLAGS',
+  'DOMAIN_UPDATE_DEVICE_FLAGS',
+  'DOMAIN_DETACH_DEVICE_ALIAS',
+  // Events: registration and the messages virtkit sends
+  'CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY',
+  'CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY',
+  'CONNECT_DOMAIN_EVENT_REGISTER_ANY',
+  'CONNECT_DOMAIN_EVENT_DEREGISTER_ANY',
+  'CONNECT_DOMAIN_EVENT_REGISTER',
+  'CONNECT_DOMAIN_EVENT_DEREGISTER',
+  'DOMAIN_EVENT_LIFECYCLE',
+  'DOMAIN_EVENT_DEVICE_REMOVED',
+  'DOMAIN_EVENT_CALLBACK_LIFECYCLE',
+  'DOMAIN_EVENT_CALLBACK_DEVICE_REMOVED',
+  'DOMAIN_EVENT_CALLBACK_DEVICE_ADDED',
+  'DOMAIN_EVENT_CALLBACK_DEVICE_REMOVAL_FAILED',
+] as const;
+
+/** Types with codecs besides the procedures' own (the error body of every failed reply). */
+export const remoteTypeSelection = ['remote_error'] as const;
+
+export const netTypeSelection = ['virNetMessageHeader', 'virNetMessageError'] as const;
