@@ -5,10 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System tools the tests use: xmllint (RelaxNG verdicts on libvirt's corpus), xz/tar (corpus unpacking).
+# System tools the tests use: xmllint (RelaxNG verdicts on libvirt's corpus), xz/tar (corpus unpacking),
+# QEMU and what the QEMU driver's tests need (qemu-img images, iproute2 taps, cpio + busybox-static for the
+# test guest's initramfs; its kernel comes from `apt-get download`, nothing is installed for it).
 missing=()
 command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v cpio >/dev/null 2>&1 || missing+=(cpio)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${missing[*]}"
@@ -26,6 +33,11 @@ npm ci --no-audit --no-fund --loglevel=error
 corpus=$(bash scripts/fetch-libvirt-corpus.sh | tail -n 1)
 export VIRTKIT_CORPUS_DIR="$(dirname "$corpus")"
 echo "libvirt corpus: $corpus"
+
+# The small guest the QEMU driver's integration tests boot (built once into a cache folder).
+VIRTKIT_GUEST_DIR="$(bash scripts/build-test-guest.sh | tail -n 1)"
+export VIRTKIT_GUEST_DIR
+echo "test guest: $VIRTKIT_GUEST_DIR"
 
 npm run -s build
 npm run -s lint
