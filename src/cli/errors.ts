@@ -27,10 +27,13 @@ export class UsageError extends VirtError {
 /** A failed API call with virsh's context line ("Failed to attach device from FILE") before the library's message. */
 export class CommandError extends VirtError {
   readonly context: string;
+  /** virsh printed the reason first (its own checks report at once) and its context line after it. */
+  readonly contextLast: boolean;
 
-  constructor(context: string, cause: VirtError) {
+  constructor(context: string, cause: VirtError, contextLast = false) {
     super(cause.code, cause.message, { domain: cause.domain, cause });
     this.context = context;
+    this.contextLast = contextLast;
     (this as unknown as Record<symbol, boolean>)[commandBrand] = true;
   }
 
@@ -39,13 +42,13 @@ export class CommandError extends VirtError {
   }
 }
 
-/** Runs `fn`; a VirtError it throws is re-thrown with virsh's context line. */
-export async function withContext<T>(context: string, fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`; a VirtError it throws is re-thrown with virsh's context line (after the reason with `contextLast`). */
+export async function withContext<T>(context: string, fn: () => Promise<T>, contextLast = false): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof VirtError && !(err instanceof UsageError) && !(err instanceof CommandError)) {
-      throw new CommandError(context, err);
+      throw new CommandError(context, err, contextLast);
     }
     throw err;
   }
@@ -55,8 +58,10 @@ export async function withContext<T>(context: string, fn: () => Promise<T>): Pro
 export function formatError(err: unknown, debug: boolean): string {
   const lines: string[] = [];
   if (err instanceof VirtError) {
-    if (err instanceof CommandError) lines.push(`error: ${err.context}`);
+    const context = err instanceof CommandError ? `error: ${err.context}` : undefined;
+    if (context && !(err as CommandError).contextLast) lines.push(context);
     lines.push(`error: ${err.message}`);
+    if (context && (err as CommandError).contextLast) lines.push(context);
     if (err instanceof UsageError && err.hint) lines.push(`hint: ${err.hint}`);
     if (debug) lines.push(`error: code=${err.code} (${err.codeName}) domain=${err.domain}`);
   } else {

@@ -1,85 +1,56 @@
 #!/usr/bin/env node
 /**
  * virtkit: virsh's domain and device commands over virtkit's public API.
- * `virtkit [-c URI] [-q] [--debug] COMMAND [ARGS]`, `virtkit 'CMD1; CMD2'`,
- * commands on stdin, or `virtkit --demo`.
+ * `virtkit [-c URI] [-q] [--debug] [--strict] COMMAND [ARGS]`, `virtkit 'CMD1; CMD2'`,
+ * commands on stdin, an interactive prompt on a terminal, or `virtkit --demo`.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_URI } from '../api/connection.js';
-import { formatError, UsageError } from './errors.js';
+import { formatError } from './errors.js';
 import { formatGroups } from './format/help.js';
-import { suggest } from './hint.js';
+import { type GlobalOptions, parseGlobalOptions } from './global-options.js';
 import { COMMANDS } from './registry.js';
 import { report, runCommandList, runCommandString } from './run.js';
 import { runInteractive, runScript } from './script.js';
 import { processOutput, Session } from './session.js';
 import { splitArgv } from './split.js';
-
-/** Options before the command, as virsh takes them. */
-interface GlobalOptions {
-  uri?: string;
-  quiet: boolean;
-  debug: boolean;
-  demo: boolean;
-  help: boolean;
-  version: boolean;
-  /** The command words (or one command string). */
-  rest: string[];
-}
-
-const GLOBAL_FLAGS = ['--connect', '--quiet', '--debug', '--help', '--version', '--demo'];
-
-/** Parses `-c URI`, `-q`, `-d N`/`--debug`, `-h`, `-v`, `--demo` up to the first non-option word. */
-function parseGlobal(argv: readonly string[]): GlobalOptions {
-  const g: GlobalOptions = { quiet: false, debug: false, demo: false, help: false, version: false, rest: [] };
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      i++;
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') break;
-    if (a === '-c' || a === '--connect') {
-      g.uri = argv[++i];
-      if (g.uri === undefined) throw new UsageError(`option '${a}' requires an argument`);
-    } else if (a.startsWith('--connect=')) g.uri = a.slice('--connect='.length);
-    else if (a === '-q' || a === '--quiet') g.quiet = true;
-    else if (a === '--debug' || a.startsWith('--debug=')) g.debug = true;
-    else if (a === '-d') {
-      g.debug = true;
-      // virsh's -d takes a level; accept it but do not require it.
-      if (/^\d+$/.test(argv[i + 1] ?? '')) i++;
-    } else if (a === '-h' || a === '--help') g.help = true;
-    else if (a === '-v' || a === '-V' || a === '--version') g.version = true;
-    else if (a === '--demo') g.demo = true;
-    else {
-      const guess = a.startsWith('--') ? suggest(a, GLOBAL_FLAGS) : undefined;
-      throw new UsageError(`unrecognized option '${a}'`, guess ? `did you mean '${guess}'? See 'virtkit --help'.` : "see 'virtkit --help'.");
-    }
-  }
-  g.rest = argv.slice(i);
-  return g;
-}
+import { resolveUri } from './uri.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
+function longVersion(): string {
+  return `virtkit ${version()}, a virsh-compatible command line tool over virtkit's API (libvirt 9.0 semantics)
+
+Drivers: test:///default (in-process test driver); other URIs as registered by installed drivers
+`;
+}
+
 function usage(): string {
-  return `virtkit [options]... [<command_string>]
+  return `
+virtkit [options]... [<command_string>]
 virtkit [options]... <command> [args...]
 
   options:
-    -c | --connect=URI      hypervisor connection URI (default: $VIRTKIT_DEFAULT_URI, else ${DEFAULT_URI})
-    -d | --debug            also print libvirt's error code and domain (stack traces for internal errors)
+    -c | --connect=URI      hypervisor connection URI
+    -d | --debug=NUM        also print libvirt's error code and domain (any level)
+    -e | --escape <char>    set escape sequence for console
     -h | --help             this help
-    -q | --quiet            quiet mode: no table headers, no status messages
-    -v | --version          short version
-         --demo             run a short hot-plug demo on ${DEFAULT_URI}
+    -k | --keepalive-interval=NUM
+                            keepalive interval in seconds (accepted, no effect yet)
+    -K | --keepalive-count=NUM
+                            number of possible missed keepalive messages (accepted, no effect yet)
+    -q | --quiet            quiet mode
+    -t | --timing           print timing information
+    -v                      short version
+    -V                      long version
+         --version[=TYPE]   version, TYPE is short or long (default short)
+         --strict           exit status 1 when any command failed (virsh: the last command's status)
+         --demo             run a short hot-plug demo on test:///default
 
-  Several commands may be given in one string separated by ';', or on stdin, one or more per line.
+  URI: -c, else $VIRSH_DEFAULT_CONNECT_URI, else $LIBVIRT_DEFAULT_URI, else uri_default in
+  libvirt.conf, else $VIRTKIT_DEFAULT_URI, else test:///default.
 
   commands (non interactive mode):
 
@@ -90,36 +61,49 @@ ${formatGroups(COMMANDS)}  (specify help <group> for details about the commands 
 `;
 }
 
+/** Runs what the words ask for; resolves to whether it succeeded. */
 async function dispatch(g: GlobalOptions, session: Session): Promise<boolean> {
-  if (g.help) {
-    session.out(usage());
-    return true;
-  }
-  if (g.version) {
-    session.out(`${version()}\n`);
-    return true;
-  }
   if (g.demo) {
     const { runDemo } = await import('./demo.js');
     return runDemo(session);
   }
   if (g.rest.length === 1) return runCommandString(session, g.rest[0]!);
   if (g.rest.length > 1) return runCommandList(session, splitArgv(g.rest));
-  if (process.stdin.isTTY) return runInteractive(session, process.stdin, process.stdout);
-  return runScript(session, process.stdin);
+  // virsh ends a session of typed or piped commands with 0 whatever failed in between; --strict does not.
+  const ok = process.stdin.isTTY
+    ? await runInteractive(session, process.stdin, process.stdout, { banner: !g.quiet })
+    : await runScript(session, process.stdin);
+  return ok || !session.options.strict;
 }
 
 /** Runs one invocation; resolves to the exit status. */
 async function main(argv: readonly string[]): Promise<number> {
   let g: GlobalOptions;
   try {
-    g = parseGlobal(argv);
+    g = parseGlobalOptions(argv);
   } catch (err) {
     processOutput.stderr(formatError(err, false));
     return 1;
   }
-  const env = process.env['VIRTKIT_DEFAULT_URI'];
-  const session = new Session({ uri: g.uri ?? (env || DEFAULT_URI), quiet: g.quiet, debug: g.debug, output: processOutput });
+  for (const w of g.warnings) processOutput.stderr(`error: ${w}\n`);
+  if (g.help) {
+    processOutput.stdout(usage());
+    return 0;
+  }
+  if (g.version) {
+    processOutput.stdout(g.version === 'long' ? longVersion() : `${version()}\n`);
+    return 0;
+  }
+  let session: Session;
+  try {
+    const { uri, source } = await resolveUri(g.uri);
+    session = new Session({ uri, quiet: g.quiet, debug: g.debug, strict: g.strict, timing: g.timing, output: processOutput });
+    // A URI named with -c must work before anything runs; a default one is opened when a command needs it.
+    if (source === 'option') await session.connection();
+  } catch (err) {
+    processOutput.stderr(formatError(err, g.debug));
+    return 1;
+  }
   let ok = false;
   try {
     ok = await dispatch(g, session);

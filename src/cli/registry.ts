@@ -16,7 +16,7 @@ import { makeHelp } from './commands/help.js';
 import { attachInterface, detachInterface } from './commands/interface.js';
 import { destroy, resume, shutdown, start, suspend } from './commands/lifecycle.js';
 import { list } from './commands/list.js';
-import { echo, exit, quit, uri } from './commands/misc.js';
+import { cd, connect, echo, exit, pwd, quit, uri } from './commands/misc.js';
 import { undefine } from './commands/undefine.js';
 
 /** The command table. */
@@ -51,6 +51,9 @@ export const COMMANDS: readonly CommandDef[] = [
   uri,
   makeHelp(() => COMMANDS),
   echo,
+  connect,
+  cd,
+  pwd,
   quit,
   exit,
 ];

@@ -1,11 +1,13 @@
 /**
  * Turns words into commands and runs them like virsh: a whole command string is
- * checked before anything runs, each command is followed by a blank line (unless
- * --quiet), and a failing command is reported and does not stop the next one.
+ * parsed before anything runs, each command is followed by a blank line (unless
+ * --quiet), a failing command is reported and does not stop the next one, and the
+ * string's status is the last command's (any failure with --strict).
  */
-import { parseArgs } from './args.js';
+import { checkArgs, parseArgs } from './args.js';
 import type { Args, CommandDef } from './command.js';
 import { formatError, UsageError } from './errors.js';
+import { formatCommandHelp } from './format/help.js';
 import { suggest } from './hint.js';
 import { COMMANDS, findCommand } from './registry.js';
 import type { Session } from './session.js';
@@ -15,8 +17,15 @@ import { splitCommands } from './split.js';
 export interface PreparedCommand {
   def: CommandDef;
   args: Args;
+  /** `CMD --help`: print the help page instead of running. */
+  help: boolean;
   /** The words as typed, for echoing (demo). */
   words: readonly string[];
+}
+
+/** virsh prints no blank line after `echo` (but does after `echo --err`). */
+function hasTrailer(cmd: PreparedCommand): boolean {
+  return cmd.def.name !== 'echo' || cmd.args['err'] === true;
 }
 
 /** Resolves the command name and parses its options; unknown names get a "did you mean" hint. */
@@ -33,7 +42,8 @@ export function prepare(words: readonly string[]): PreparedCommand {
       guess ? `did you mean '${guess}'? Run 'virtkit help' for the list of commands.` : "run 'virtkit help' for the list of commands.",
     );
   }
-  return { def, args: parseArgs(def, rest), words };
+  const { args, help } = parseArgs(def, rest);
+  return { def, args, help, words };
 }
 
 /** Prints an error the virsh way on stderr. */
@@ -41,22 +51,36 @@ export function report(session: Session, err: unknown): void {
   session.options.output.stderr(formatError(err, session.options.debug));
 }
 
+async function execute(session: Session, cmd: PreparedCommand): Promise<boolean> {
+  if (cmd.help) {
+    session.out(formatCommandHelp(cmd.def));
+    return true;
+  }
+  if (!cmd.def.noConnect) await session.connection();
+  checkArgs(cmd.def, cmd.args);
+  return (await cmd.def.run(session, cmd.args)) !== false;
+}
+
 /** Runs one prepared command; returns false when it failed (the error is already reported). */
 export async function runPrepared(session: Session, cmd: PreparedCommand): Promise<boolean> {
-  let ok = true;
+  const started = performance.now();
+  let ok: boolean;
   try {
-    await cmd.def.run(session, cmd.args);
+    ok = await execute(session, cmd);
   } catch (err) {
     report(session, err);
     ok = false;
   }
-  if (!session.quitting) session.info('\n');
+  if (session.quitting) return ok;
+  if (session.options.timing) session.out(`\n(Time: ${(performance.now() - started).toFixed(3)} ms)\n\n`);
+  else if (hasTrailer(cmd)) session.info('\n');
   return ok;
 }
 
 /**
- * Runs a list of commands (already split into words). Every command is prepared
- * first: one bad name or option aborts the whole list before anything runs, as in virsh.
+ * Runs a list of commands (already split into words). Every command is parsed
+ * first: one unknown name or option refuses the whole list before anything runs,
+ * as in virsh. The result is the last command's (every command's with --strict).
  */
 export async function runCommandList(session: Session, commands: readonly (readonly string[])[]): Promise<boolean> {
   let prepared: PreparedCommand[];
@@ -66,12 +90,14 @@ export async function runCommandList(session: Session, commands: readonly (reado
     report(session, err);
     return false;
   }
-  let ok = true;
+  let last = true;
+  let all = true;
   for (const cmd of prepared) {
     if (session.quitting) break;
-    ok = (await runPrepared(session, cmd)) && ok;
+    last = await runPrepared(session, cmd);
+    all &&= last;
   }
-  return ok;
+  return session.options.strict ? all : last;
 }
 
 /** Tokenizes and runs a command string (`list --all; dominfo 1`). */

@@ -1,11 +1,12 @@
 /** Commands read line by line: a script piped on stdin, or the interactive `virtkit # ` prompt. */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { complete } from './complete.js';
 import { boundedLines } from './read-input.js';
 import { runCommandString } from './run.js';
 import type { Session } from './session.js';
 
-/** Runs each line of `input` as a command string; a bad line is reported and the next one still runs. */
+/** Runs each line of `input` as a command string; returns whether every command succeeded. */
 export async function runScript(session: Session, input: Readable): Promise<boolean> {
   let ok = true;
   // Bounded lines: `virtkit < /dev/zero` stops at the cap instead of buffering one endless line.
@@ -16,10 +17,35 @@ export async function runScript(session: Session, input: Readable): Promise<bool
   return ok;
 }
 
-/** virsh's interactive mode on a terminal. Returns whether every command succeeded. */
-export async function runInteractive(session: Session, input: Readable, output: Writable): Promise<boolean> {
-  output.write("Welcome to virtkit, the virsh-compatible virtualization terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n");
-  const rl = createInterface({ input, output, prompt: 'virtkit # ' });
+export const BANNER =
+  "Welcome to virtkit, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n";
+export const PROMPT = 'virtkit # ';
+
+/** Domain names for completion; nothing when the connection cannot be opened. */
+async function domainNames(session: Session): Promise<string[]> {
+  try {
+    const conn = await session.connection();
+    return (await conn.listAllDomains(0)).map((d) => d.name);
+  } catch {
+    return [];
+  }
+}
+
+/** virsh's interactive mode on a terminal, with tab completion. Returns whether every command succeeded. */
+export async function runInteractive(session: Session, input: Readable, output: Writable, opts: { banner?: boolean } = {}): Promise<boolean> {
+  if (opts.banner !== false) output.write(BANNER);
+  session.interactive = true;
+  const rl = createInterface({
+    input,
+    output,
+    prompt: PROMPT,
+    completer: (line: string, callback: (err: Error | null, result: [string[], string]) => void) => {
+      complete(line, { domainNames: () => domainNames(session) }).then(
+        (r) => callback(null, r),
+        () => callback(null, [[], line]),
+      );
+    },
+  });
   // readline swallows Ctrl-C on a terminal; pass it on so a waiting `event` can stop, else leave like virsh.
   rl.on('SIGINT', () => {
     if (process.listenerCount('SIGINT') > 0) process.emit('SIGINT', 'SIGINT');
@@ -36,5 +62,7 @@ export async function runInteractive(session: Session, input: Readable, output: 
   } finally {
     rl.close();
   }
+  // virsh ends the prompt line on end-of-input.
+  if (!session.quitting) output.write('\n');
   return ok;
 }

@@ -1,7 +1,8 @@
 /** virsh-style option parsing and the "did you mean" hints. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseArgs } from '../../src/cli/args.js';
+import { checkArgs, parseArgs as parse } from '../../src/cli/args.js';
+import type { CommandDef } from '../../src/cli/command.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { editDistance, suggest } from '../../src/cli/hint.js';
 import { findCommand } from '../../src/cli/registry.js';
@@ -10,6 +11,15 @@ const cmd = (name: string) => {
   const c = findCommand(name);
   assert.ok(c, name);
   return c;
+};
+
+/** The parsed values (the help switch is checked separately). */
+const parseArgs = (c: CommandDef, words: string[]) => parse(c, words).args;
+/** Parsing, then the checks virsh makes when the command runs. */
+const parseAndCheck = (c: CommandDef, words: string[]) => {
+  const args = parseArgs(c, words);
+  checkArgs(c, args);
+  return args;
 };
 
 describe('parseArgs', () => {
@@ -39,9 +49,20 @@ describe('parseArgs', () => {
     assert.throws(() => parseArgs(cmd('dominfo'), ['a', 'b']), /unexpected data 'b'/);
     assert.throws(() => parseArgs(cmd('list'), ['--all', '--all']), /option --all already seen/);
     assert.throws(() => parseArgs(cmd('attach-disk'), ['d', '/x', 'vdb', '--cache']), /expected syntax: --cache <string>/);
-    assert.throws(() => parseArgs(cmd('event'), ['--timeout', 'soon', '--all']), /Numeric value 'soon' for <timeout> option/);
-    assert.throws(() => parseArgs(cmd('attach-device'), ['d', 'f', '--current', '--live']), /Options --current and --live are mutually exclusive/);
-    assert.throws(() => parseArgs(cmd('list'), ['--all=yes']), /option --all doesn't take an argument/);
+    assert.throws(() => parseArgs(cmd('list'), ['--all=yes']), /invalid '=' after option --all/);
+  });
+  it('leaves exclusive options, empty values and numbers to run time, as virsh does', () => {
+    const exclusive = ['d', 'f', '--current', '--live'];
+    assert.doesNotThrow(() => parseArgs(cmd('attach-device'), exclusive));
+    assert.throws(() => parseAndCheck(cmd('attach-device'), exclusive), /Options --current and --live are mutually exclusive/);
+    assert.throws(() => parseAndCheck(cmd('dominfo'), ['']), /Failed to get option 'domain': Option argument is empty/);
+    assert.throws(() => parseAndCheck(cmd('attach-disk'), ['d', '/x', 'vdb', '--source-host-name', 'h']), /Option --source-protocol is required by option --source-host-name/);
+  });
+  it('--help anywhere asks for the help page, even with required options missing', () => {
+    assert.deepEqual(parse(cmd('dominfo'), ['--help']), { args: {}, help: true });
+    assert.equal(parse(cmd('attach-disk'), ['dom', '--help']).help, true);
+    assert.throws(() => parse(cmd('dominfo'), ['--help', '--nosuch']), /doesn't support option --nosuch/);
+    assert.throws(() => parse(cmd('dominfo'), ['--help=x']), /invalid '=' after option --help/);
   });
   it('hints at the closest option name', () => {
     assert.throws(

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 /** The built entry point; `npm test` builds it first (or run `npx tsc -p .`). */
 export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
+/** Environment variables that choose the default URI; tests start without them. */
+export const URI_VARIABLES = ['VIRTKIT_DEFAULT_URI', 'VIRSH_DEFAULT_CONNECT_URI', 'LIBVIRT_DEFAULT_URI'] as const;
+
 export interface RunResult {
   code: number | null;
   stdout: string;
@@ -18,7 +21,7 @@ export interface RunResult {
 export interface RunOptions {
   /** Written to stdin, which is then closed (stdin is always closed). */
   input?: string;
-  /** Extra environment; VIRTKIT_DEFAULT_URI is cleared unless given here. */
+  /** Extra environment; the URI variables (VIRTKIT_, VIRSH_, LIBVIRT_DEFAULT_URI) are cleared unless given here. */
   env?: Record<string, string>;
   /** Kill after this many ms (default 20 s). */
   timeoutMs?: number;
@@ -28,7 +31,7 @@ export interface RunOptions {
 export function virtkit(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with 'npx tsc -p .'`);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env['VIRTKIT_DEFAULT_URI'];
+  for (const name of URI_VARIABLES) delete env[name];
   Object.assign(env, options.env);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -9,7 +9,7 @@ export const domid = defineCommand({
   description: 'Prints the id of a running domain, "-" for an inactive one.',
   options: [domainOption('domain name or uuid')],
   async run(ctx, args) {
-    const id = await (await ctx.domain(str(args, 'domain')!)).getID();
+    const id = await (await ctx.domain(str(args, 'domain')!, { name: true, uuid: true })).getID();
     ctx.out(id >= 0 ? `${id}\n` : '-\n');
   },
 });
@@ -21,7 +21,7 @@ export const domuuid = defineCommand({
   description: 'Prints the UUID of a domain.',
   options: [domainOption('domain id or name')],
   async run(ctx, args) {
-    ctx.out(`${(await ctx.domain(str(args, 'domain')!)).uuid}\n`);
+    ctx.out(`${(await ctx.domain(str(args, 'domain')!, { id: true, name: true })).uuid}\n`);
   },
 });
 
@@ -32,6 +32,6 @@ export const domname = defineCommand({
   description: 'Prints the name of a domain.',
   options: [domainOption('domain id or uuid')],
   async run(ctx, args) {
-    ctx.out(`${(await ctx.domain(str(args, 'domain')!)).name}\n`);
+    ctx.out(`${(await ctx.domain(str(args, 'domain')!, { id: true, uuid: true })).name}\n`);
   },
 });

@@ -9,6 +9,7 @@ export function makeHelp(all: () => readonly CommandDef[]): CommandDef {
   return defineCommand({
     name: 'help',
     group: 'virsh',
+    noConnect: true,
     summary: 'print help',
     description: 'Prints global help, command specific help, or help for a group of related commands',
     options: [
@@ -16,6 +17,7 @@ export function makeHelp(all: () => readonly CommandDef[]): CommandDef {
         name: 'command',
         kind: 'string',
         help: 'Prints global help, command specific help, or help for a group of related commands',
+        complete: 'command',
       },
     ],
     async run(ctx, args) {

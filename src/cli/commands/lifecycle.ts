@@ -60,7 +60,7 @@ export const shutdown = defineCommand({
   group: 'domain',
   summary: 'gracefully shutdown a domain',
   description: 'Run shutdown in the target domain.',
-  options: [domainOption(), { name: 'mode', kind: 'string', positional: false, help: 'shutdown mode: acpi|agent|initctl|signal|paravirt' }],
+  options: [domainOption(), { name: 'mode', kind: 'string', help: 'shutdown mode: acpi|agent|initctl|signal|paravirt' }],
   async run(ctx, args) {
     const dom = await ctx.domain(str(args, 'domain')!);
     let flags = 0;

@@ -1,14 +1,64 @@
-/** Small virsh built-ins: `echo`, `quit`/`exit`, `uri`. */
-import { defineCommand, words } from '../command.js';
+/** virsh's built-ins: `echo`, `quit`/`exit`, `uri`, `connect`, `cd`, `pwd`. */
+import { homedir } from 'node:os';
+import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
+import { defineCommand, flag, str, words } from '../command.js';
+import { UsageError } from '../errors.js';
+
+/** Splits at ',' with ',,' standing for a literal comma (virsh's --split). */
+function splitCommas(arg: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < arg.length; i++) {
+    if (arg[i] !== ',') cur += arg[i];
+    else if (arg[i + 1] === ',') {
+      cur += ',';
+      i++;
+    } else {
+      out.push(cur);
+      cur = '';
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
+
+/** Quotes a word for a POSIX shell unless it only has characters a shell leaves alone. */
+function shellQuote(word: string): string {
+  if (word !== '' && !/[^A-Za-z0-9%+,\-./:=@_\u0080-\uffff]/.test(word)) return word;
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
 
 export const echo = defineCommand({
   name: 'echo',
   group: 'virsh',
   summary: 'echo arguments',
-  description: 'Echo back arguments, separated by space (handy in scripts).',
-  options: [{ name: 'string', kind: 'argv', help: 'arguments to echo' }],
+  description: 'Echo back arguments, possibly with quoting (handy in scripts).',
+  noConnect: true,
+  options: [
+    { name: 'shell', kind: 'bool', help: 'escape for shell use' },
+    { name: 'xml', kind: 'bool', help: 'escape for XML use' },
+    { name: 'split', kind: 'bool', help: "split each argument on ','; ',,' is an escape sequence" },
+    { name: 'err', kind: 'bool', help: 'output to stderr' },
+    { name: 'string', kind: 'argv', help: 'arguments to echo' },
+  ],
+  exclusive: [
+    ['shell', 'xml'],
+    ['shell', 'split'],
+  ],
   async run(ctx, args) {
-    ctx.out(words(args, 'string').join(' ') + '\n');
+    const text = words(args, 'string')
+      .map((arg) =>
+        (flag(args, 'split') ? splitCommas(arg) : [arg])
+          .map((piece) => (flag(args, 'xml') ? piece.replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!) : piece))
+          .map((piece) => (flag(args, 'shell') ? shellQuote(piece) : piece))
+          .join('\n'),
+      )
+      .join(' ');
+    // virsh: --err prints the words as an error line on stderr; the command still succeeds.
+    if (flag(args, 'err')) ctx.note(`error: ${text}\n`);
+    else ctx.out(text + '\n');
   },
 });
 
@@ -17,7 +67,8 @@ function quitCommand(name: string): ReturnType<typeof defineCommand> {
     name,
     group: 'virsh',
     summary: 'quit this interactive terminal',
-    description: 'Stop reading commands (the rest of a script or command string is skipped).',
+    description: '',
+    noConnect: true,
     options: [],
     async run(ctx) {
       ctx.quit();
@@ -32,9 +83,57 @@ export const uri = defineCommand({
   name: 'uri',
   group: 'host',
   summary: 'print the hypervisor canonical URI',
-  description: 'Prints the URI of the connection.',
+  description: 'Prints the hypervisor canonical URI.',
   options: [],
   async run(ctx) {
     ctx.out(`${(await ctx.connection()).getURI()}\n`);
+  },
+});
+
+export const connect = defineCommand({
+  name: 'connect',
+  group: 'virsh',
+  summary: '(re)connect to hypervisor',
+  description: 'Connect to a hypervisor URI, or reconnect to the current one; the old connection stays when it fails.',
+  noConnect: true,
+  options: [
+    { name: 'name', kind: 'string', emptyOk: true, help: 'hypervisor connection URI' },
+    { name: 'readonly', kind: 'bool', help: 'read-only connection (not supported by virtkit)' },
+  ],
+  async run(ctx, args) {
+    if (flag(args, 'readonly')) {
+      throw new VirtError(ErrorCode.NO_SUPPORT, 'read-only connections are not supported by virtkit', { domain: ErrorDomain.NONE });
+    }
+    await ctx.reconnect(str(args, 'name'));
+  },
+});
+
+export const cd = defineCommand({
+  name: 'cd',
+  group: 'virsh',
+  summary: 'change the current directory',
+  description: 'Change the current directory.',
+  noConnect: true,
+  options: [{ name: 'dir', kind: 'string', help: 'directory to switch to (default: home or else root)' }],
+  async run(ctx, args) {
+    if (!ctx.interactive) throw new UsageError('cd: command valid only in interactive mode');
+    const dir = str(args, 'dir') ?? (homedir() || '/');
+    try {
+      process.chdir(dir);
+    } catch {
+      throw new VirtError(ErrorCode.SYSTEM_ERROR, `cd: No such file or directory: ${dir}`, { domain: ErrorDomain.NONE });
+    }
+  },
+});
+
+export const pwd = defineCommand({
+  name: 'pwd',
+  group: 'virsh',
+  summary: 'print the current directory',
+  description: 'Print the current directory.',
+  noConnect: true,
+  options: [],
+  async run(ctx) {
+    ctx.out(`${process.cwd()}\n`);
   },
 });

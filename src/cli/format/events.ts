@@ -17,8 +17,17 @@ const lifecycle: readonly (readonly [string, readonly string[]])[] = [
   ['Crashed', ['Panicked', 'Crashloaded']],
 ];
 
-/** The event names `event --event` accepts (the ones virtkit delivers). */
+/** The event names virtkit delivers. */
 export const EVENT_NAMES = ['lifecycle', 'device-added', 'device-removed', 'device-removal-failed'] as const;
+
+/** Every event name virsh's `event --list` prints, in its order (the others never occur with virtkit's drivers yet). */
+export const VIRSH_EVENT_NAMES = [
+  'lifecycle', 'reboot', 'rtc-change', 'watchdog', 'io-error', 'graphics', 'io-error-reason', 'control-error',
+  'block-job', 'disk-change', 'tray-change', 'pm-wakeup', 'pm-suspend', 'balloon-change', 'pm-suspend-disk',
+  'device-removed', 'block-job-2', 'tunable', 'agent-lifecycle', 'device-added', 'migration-iteration',
+  'job-completed', 'device-removal-failed', 'metadata-change', 'block-threshold', 'memory-failure',
+  'memory-device-size-change',
+] as const;
 
 /** One event as the line virsh's `event` command prints (without newline). */
 export function formatEvent(e: DomainEvent): string {

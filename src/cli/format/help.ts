@@ -7,6 +7,9 @@ export const GROUPS: readonly { group: CommandGroup; title: string; keywords: re
   { group: 'monitor', title: 'Domain Monitoring', keywords: ['monitor'] },
   { group: 'events', title: 'Domain Events', keywords: ['events'] },
   { group: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
+  { group: 'network', title: 'Networking', keywords: ['network'] },
+  { group: 'pool', title: 'Storage Pool', keywords: ['pool'] },
+  { group: 'volume', title: 'Storage Volume', keywords: ['volume'] },
   { group: 'virsh', title: 'Virtkit itself', keywords: ['virtkit', 'virsh'] },
 ];
 
@@ -25,13 +28,13 @@ export function formatGroups(commands: readonly CommandDef[], groups = GROUPS): 
 
 function synopsisPart(o: OptionDef): string {
   if (o.kind === 'bool') return `[--${o.name}]`;
-  if (o.kind === 'argv') return `[<${o.name}>]...`;
+  if (o.kind === 'argv') return o.required ? `<${o.name}>...` : `[<${o.name}>]...`;
   return o.required ? `<${o.name}>` : `[--${o.name} <${o.kind}>]`;
 }
 
 function optionLabel(o: OptionDef): string {
   if (o.kind === 'bool') return `--${o.name}`;
-  if (o.kind === 'argv') return `[--${o.name}] <string>`;
+  if (o.kind === 'argv') return `<${o.name}>`;
   return o.required ? `[--${o.name}] <${o.kind}>` : `--${o.name} <${o.kind}>`;
 }
 
@@ -41,8 +44,7 @@ export function formatCommandHelp(c: CommandDef): string {
   out += `    ${c.name} - ${c.summary}\n\n`;
   out += '  SYNOPSIS\n';
   out += `    ${[c.name, ...c.options.map(synopsisPart)].join(' ')}\n\n`;
-  out += '  DESCRIPTION\n';
-  out += `    ${c.description}\n\n`;
+  if (c.description) out += `  DESCRIPTION\n    ${c.description}\n\n`;
   if (c.options.length > 0) {
     out += '  OPTIONS\n';
     for (const o of c.options) out += `    ${optionLabel(o).padEnd(15)}  ${o.help}\n`;
