@@ -69,9 +69,9 @@ export interface InterfaceBuildOptions {
   inbound?: string;
   /** `average[,peak[,burst]]` in KiB/s. */
   outbound?: string;
-  /** hostdev: `managed='yes'`. */
+  /** `managed='yes'` (meaningful for hostdev; virsh writes it for any type). */
   managed?: boolean;
-  /** vhostuser: server|client; direct: vepa|bridge|private|passthrough. */
+  /** vhostuser (mandatory): server|client; direct: the macvtap mode (vepa, bridge, private, passthrough). */
   sourceMode?: string;
 }
 
@@ -87,12 +87,10 @@ export interface MediaChangeOptions {
   block?: boolean;
 }
 
-const DISK_DEVICES = new Set(['disk', 'cdrom', 'floppy', 'lun']);
 const DISK_SOURCE_TYPES = new Set(['file', 'block', 'network']);
 const DISK_MODES = new Set(['readonly', 'shareable']);
 const NIC_TYPES_WITH_SOURCE = new Set(['network', 'bridge', 'direct', 'hostdev', 'vhostuser']);
 const NIC_TYPES = new Set([...NIC_TYPES_WITH_SOURCE, 'ethernet', 'user']);
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 function invalid(message: string): VirtError {
   return new VirtError(ErrorCode.INVALID_ARG, message);
@@ -152,50 +150,50 @@ export function buildAddressElement(spec: string, multifunction = false): XmlEle
   }
 }
 
+/** `host[:port]` as virsh splits it (at the first ':'), keeping a bracketed IPv6 address whole. */
+function splitHostPort(text: string): [string, string | undefined] {
+  const close = text.startsWith('[') ? text.indexOf(']') : -1;
+  const colon = text.indexOf(':', Math.max(close, 0));
+  return colon < 0 ? [text, undefined] : [text.slice(0, colon), text.slice(colon + 1)];
+}
+
 function networkDiskSource(opts: DiskBuildOptions): XmlElement {
   if (!opts.sourceProtocol) throw invalid('a network disk needs a source protocol (rbd, nbd, iscsi, ...)');
-  const source = el('source', { protocol: opts.sourceProtocol, name: opts.source || undefined });
-  if (opts.sourceHostName || opts.sourceHostSocket || opts.sourceHostTransport) {
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(opts.sourceHostName ?? '');
-    source.append(
-      el('host', {
-        name: m?.[1],
-        port: m?.[2],
-        transport: opts.sourceHostTransport,
-        socket: opts.sourceHostSocket,
-      }),
-    );
+  const source = el('source', { protocol: opts.sourceProtocol, name: opts.source });
+  if (opts.sourceHostName !== undefined || opts.sourceHostSocket !== undefined || opts.sourceHostTransport !== undefined) {
+    const [name, port] = opts.sourceHostName === undefined ? [undefined, undefined] : splitHostPort(opts.sourceHostName);
+    source.append(el('host', { transport: opts.sourceHostTransport, name, port, socket: opts.sourceHostSocket }));
   }
   return source;
 }
 
-/** The `<disk>` element virsh attach-disk would send for these options. */
+/**
+ * The `<disk>` element virsh attach-disk builds for these options: a source
+ * protocol makes a network disk (as `--sourcetype network`); the device type is
+ * written as given (the driver's parser judges it), like virsh does.
+ */
 export function buildDiskElement(opts: DiskBuildOptions): XmlElement {
   if (!opts.target) throw invalid('disk target is required (e.g. vdb)');
-  oneOf(opts.type, DISK_DEVICES, 'disk device type');
   oneOf(opts.sourceType, DISK_SOURCE_TYPES, 'disk source type');
   oneOf(opts.mode, DISK_MODES, 'disk mode');
-  const sourceType = opts.sourceType ?? 'file';
-  const disk = el('disk', {
-    type: sourceType,
-    device: opts.type && opts.type !== 'disk' ? opts.type : undefined,
-    rawio: opts.rawio ? 'yes' : undefined,
-  });
+  const sourceType = opts.sourceType ?? (opts.sourceProtocol ? 'network' : 'file');
+  if (opts.sourceProtocol && sourceType !== 'network') throw invalid('--source-protocol option requires --sourcetype network');
+  const disk = el('disk', { type: sourceType, device: opts.type, rawio: opts.rawio ? 'yes' : undefined });
   const driver = el('driver', {
     name: opts.driver,
     type: opts.subdriver,
+    iothread: opts.iothread,
     cache: opts.cache,
     io: opts.io,
-    iothread: opts.iothread,
   });
   if (driver.attrs.length > 0) disk.append(driver);
   if (sourceType === 'network') disk.append(networkDiskSource(opts));
-  else if (opts.source) disk.append(el('source', sourceType === 'block' ? { dev: opts.source } : { file: opts.source }));
+  else if (opts.source !== undefined) disk.append(el('source', sourceType === 'block' ? { dev: opts.source } : { file: opts.source }));
   disk.append(el('target', { dev: opts.target, bus: opts.targetBus }));
   if (opts.mode) disk.append(el(opts.mode));
   if (opts.serial) disk.append(el('serial', {}, opts.serial));
-  if (opts.wwn) disk.append(el('wwn', {}, opts.wwn));
   if (opts.alias) disk.append(el('alias', { name: opts.alias }));
+  if (opts.wwn) disk.append(el('wwn', {}, opts.wwn));
   if (opts.address) disk.append(buildAddressElement(opts.address, opts.multifunction));
   return disk;
 }
@@ -205,22 +203,38 @@ export function buildDiskXml(opts: DiskBuildOptions): string {
   return serializeXml(buildDiskElement(opts));
 }
 
+const RATE_FIELDS = ['average', 'peak', 'burst', 'floor'] as const;
+/** Rates are unsigned 64-bit in libvirt. */
+const MAX_RATE = 18446744073709551615n;
+
+/** virsh's rate string `average[,peak[,burst[,floor]]]` (KiB/s; empty fields and zeros are left out). */
 function bandwidthElement(name: 'inbound' | 'outbound', spec: string): XmlElement {
   const parts = spec.split(',');
-  const max = name === 'inbound' ? 4 : 3;
-  if (parts.length > max || parts.some((p) => p !== '' && !/^\d+$/.test(p)) || !parts[0]) {
-    throw invalid(`invalid ${name} bandwidth '${spec}': expected average[,peak[,burst${name === 'inbound' ? '[,floor]' : ''}]] in KiB/s`);
+  if (parts.length > RATE_FIELDS.length) throw invalid(`Rate string '${spec}' has too many fields`);
+  const rate: Partial<Record<(typeof RATE_FIELDS)[number], string>> = {};
+  parts.forEach((p, i) => {
+    if (p === '') return;
+    const field = RATE_FIELDS[i]!;
+    const m = /^\s*\+?(\d+)$/.exec(p);
+    if (!m || BigInt(m[1]!) > MAX_RATE) throw invalid(`field '${field}' is malformed`);
+    const v = BigInt(m[1]!);
+    if (v !== 0n) rate[field] = v.toString();
+  });
+  if (name === 'inbound' && !rate.average && !rate.floor) throw invalid('either inbound average or floor is mandatory');
+  if (name === 'outbound') {
+    if (!rate.average) throw invalid('outbound average is mandatory');
+    if (rate.floor) throw invalid('outbound floor is unsupported yet');
   }
-  const [average, peak, burst, floor] = parts.map((p) => p || undefined);
-  return el(name, { average, peak, burst, floor });
+  return el(name, { average: rate.average, peak: rate.peak, burst: rate.burst, floor: rate.floor });
 }
 
-/** PCI host address `[DOMAIN:]BUS:SLOT.FUNCTION` of a hostdev interface. */
+/** Host PCI address `DOMAIN:BUS:SLOT.FUNCTION` (hex) of a hostdev interface, as virsh reads it. */
 function hostPciAddress(text: string): XmlElement {
-  const m = /^(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-7])$/i.exec(text);
-  if (!m) throw invalid(`cannot parse pci address '${text}' for network interface: expected [DOMAIN:]BUS:SLOT.FUNCTION`);
-  const n = (s: string | undefined): number => Number.parseInt(s ?? '0', 16);
-  return el('address', { type: 'pci', domain: hex(n(m[1]), 4), bus: hex(n(m[2]), 2), slot: hex(n(m[3]), 2), function: hex(n(m[4]), 1) });
+  const hexNum = '((?:0x)?[0-9a-f]{1,8})';
+  const m = new RegExp(`^${hexNum}:${hexNum}:${hexNum}\\.${hexNum}$`, 'i').exec(text);
+  if (!m) throw invalid(`cannot parse pci address '${text}' for network interface`);
+  const [domain, bus, slot, fn] = m.slice(1, 5).map((s) => Number.parseInt(s!.replace(/^0x/i, ''), 16));
+  return el('address', { type: 'pci', domain: hex(domain!, 4), bus: hex(bus!, 2), slot: hex(slot!, 2), function: hex(fn!, 1) });
 }
 
 function interfaceSource(opts: InterfaceBuildOptions): XmlElement | undefined {
@@ -241,17 +255,24 @@ function interfaceSource(opts: InterfaceBuildOptions): XmlElement | undefined {
   }
 }
 
-/** The `<interface>` element virsh attach-interface would send for these options. */
+/**
+ * The `<interface>` element virsh attach-interface builds for these options
+ * (virsh builds network, bridge, direct, hostdev and vhostuser; ethernet and user
+ * are a library extension). The MAC is written as given: the driver's parser
+ * judges it when the device is attached, as libvirt's does.
+ */
 export function buildInterfaceElement(opts: InterfaceBuildOptions): XmlElement {
   oneOf(opts.type, NIC_TYPES, 'interface type');
   if (NIC_TYPES_WITH_SOURCE.has(opts.type) && !opts.source) throw invalid(`interface type '${opts.type}' needs a source`);
-  if (opts.mac !== undefined && !MAC_RE.test(opts.mac)) throw new VirtError(ErrorCode.XML_ERROR, `unable to parse mac address '${opts.mac}'`);
-  if (opts.sourceMode !== undefined && opts.type === 'vhostuser') oneOf(opts.sourceMode, new Set(['server', 'client']), 'source mode');
-  const iface = el('interface', { type: opts.type, managed: opts.type === 'hostdev' && opts.managed ? 'yes' : undefined });
+  if (opts.type === 'vhostuser') {
+    if (opts.sourceMode === undefined) throw invalid('source-mode is mandatory');
+    if (opts.sourceMode !== 'server' && opts.sourceMode !== 'client') throw invalid(`Invalid source mode: ${opts.sourceMode}`);
+  }
+  const iface = el('interface', { type: opts.type, managed: opts.managed ? 'yes' : undefined });
   const source = interfaceSource(opts);
   if (source) iface.append(source);
   if (opts.target) iface.append(el('target', { dev: opts.target }));
-  if (opts.mac) iface.append(el('mac', { address: opts.mac.toLowerCase() }));
+  if (opts.mac) iface.append(el('mac', { address: opts.mac }));
   if (opts.script) iface.append(el('script', { path: opts.script }));
   if (opts.model) iface.append(el('model', { type: opts.model }));
   if (opts.alias) iface.append(el('alias', { name: opts.alias }));

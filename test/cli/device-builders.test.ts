@@ -40,13 +40,13 @@ describe('buildDiskXml', () => {
     assert.equal(
       out,
       `<disk type='file' rawio='yes'>
-  <driver name='qemu' type='qcow2' cache='none' io='native' iothread='2'/>
+  <driver name='qemu' type='qcow2' iothread='2' cache='none' io='native'/>
   <source file='/var/lib/x.qcow2'/>
   <target dev='vdb' bus='virtio'/>
   <readonly/>
   <serial>S1</serial>
-  <wwn>5000c50015ea71ac</wwn>
   <alias name='ua-d'/>
+  <wwn>5000c50015ea71ac</wwn>
   <address type='pci' domain='0x0000' bus='0x00' slot='0x0a' function='0x0' multifunction='on'/>
 </disk>
 `,
@@ -54,16 +54,31 @@ describe('buildDiskXml', () => {
   });
   it('builds block, cdrom without media, and network disks', () => {
     assert.match(buildDiskXml({ source: '/dev/sdz', target: 'sdb', sourceType: 'block', type: 'cdrom' }), /<disk type='block' device='cdrom'>\n {2}<source dev='\/dev\/sdz'\/>/);
-    assert.doesNotMatch(buildDiskXml({ source: '', target: 'hdc', type: 'cdrom' }), /<source/);
+    assert.doesNotMatch(buildDiskXml({ target: 'hdc', type: 'cdrom' }), /<source/);
+    // virsh writes an empty source as given.
+    assert.match(buildDiskXml({ source: '', target: 'hdc', type: 'cdrom' }), /<source file=''\/>/);
     assert.equal(
       buildDiskXml({ source: 'pool/vol1', target: 'vdc', sourceType: 'network', sourceProtocol: 'rbd', sourceHostName: 'mon1:6789' }),
       "<disk type='network'>\n  <source protocol='rbd' name='pool/vol1'>\n    <host name='mon1' port='6789'/>\n  </source>\n  <target dev='vdc'/>\n</disk>\n",
     );
   });
+  it('a source protocol alone makes a network disk, as in virsh', () => {
+    assert.equal(
+      buildDiskXml({ source: 'pool/img', target: 'vdb', sourceProtocol: 'rbd', sourceHostName: 'mon1:6789' }),
+      "<disk type='network'>\n  <source protocol='rbd' name='pool/img'>\n    <host name='mon1' port='6789'/>\n  </source>\n  <target dev='vdb'/>\n</disk>\n",
+    );
+    assert.match(
+      buildDiskXml({ source: 'img', target: 'vdb', sourceProtocol: 'nbd', sourceHostTransport: 'unix', sourceHostSocket: '/run/nbd.sock' }),
+      /<host transport='unix' socket='\/run\/nbd.sock'\/>/,
+    );
+    assert.match(buildDiskXml({ source: 'img', target: 'vdb', sourceProtocol: 'nbd', sourceHostName: '[::1]:10809' }), /<host name='\[::1\]' port='10809'\/>/);
+    assert.throws(() => buildDiskXml({ source: '/x', target: 'vdb', sourceType: 'file', sourceProtocol: 'rbd' }), /requires --sourcetype network/);
+  });
   it('rejects what libvirt would not understand', () => {
     assert.throws(() => buildDiskXml({ source: '/x', target: '' }), hasCode(ErrorCode.INVALID_ARG));
     assert.throws(() => buildDiskXml({ source: '/x', target: 'vdb', mode: 'bogus' }), /unsupported disk mode 'bogus'/);
-    assert.throws(() => buildDiskXml({ source: '/x', target: 'vdb', type: 'tape' }), /unsupported disk device type/);
+    // The device type is the driver's to judge, as in virsh.
+    assert.match(buildDiskXml({ source: '/x', target: 'vdb', type: 'tape' }), /device='tape'/);
     assert.throws(() => buildDiskXml({ source: 'v', target: 'vdb', sourceType: 'network' }), /needs a source protocol/);
   });
 });
@@ -109,14 +124,25 @@ describe('buildInterfaceXml', () => {
       buildInterfaceXml({ type: 'network', source: 'default', inbound: '100,200,300', outbound: '50' }),
       /<bandwidth>\n {4}<inbound average='100' peak='200' burst='300'\/>\n {4}<outbound average='50'\/>\n {2}<\/bandwidth>/,
     );
+    // Zero and empty fields are left out; a floor alone is enough inbound.
+    assert.match(buildInterfaceXml({ type: 'network', source: 'n', inbound: '0,,0,5' }), /<inbound floor='5'\/>/);
+  });
+  it('keeps --managed and the MAC as given, like virsh', () => {
+    assert.match(buildInterfaceXml({ type: 'network', source: 'default', managed: true }), /^<interface type='network' managed='yes'>/);
+    assert.match(buildInterfaceXml({ type: 'network', source: 'default', mac: '52:54:00:AB:cd:01' }), /<mac address='52:54:00:AB:cd:01'\/>/);
   });
   it('rejects bad types, sources, MACs and rates', () => {
     assert.throws(() => buildInterfaceXml({ type: 'mcast', source: 'x' }), /unsupported interface type 'mcast'/);
     assert.throws(() => buildInterfaceXml({ type: 'network' }), /needs a source/);
-    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', mac: 'zz' }), hasCode(ErrorCode.XML_ERROR));
-    assert.throws(() => buildInterfaceXml({ type: 'hostdev', source: 'nope' }), /cannot parse pci address/);
-    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', outbound: '1,2,3,4' }), /invalid outbound bandwidth/);
-    assert.throws(() => buildInterfaceXml({ type: 'vhostuser', source: '/s', sourceMode: 'bridge' }), /unsupported source mode/);
+    assert.throws(() => buildInterfaceXml({ type: 'hostdev', source: 'nope' }), hasCode(ErrorCode.INVALID_ARG));
+    assert.throws(() => buildInterfaceXml({ type: 'hostdev', source: '00:19.0' }), /cannot parse pci address '00:19.0' for network interface/);
+    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', outbound: '1,2,3,4' }), /outbound floor is unsupported yet/);
+    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', outbound: '0' }), /outbound average is mandatory/);
+    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', inbound: '0' }), /either inbound average or floor is mandatory/);
+    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', inbound: '1,x' }), /field 'peak' is malformed/);
+    assert.throws(() => buildInterfaceXml({ type: 'network', source: 'n', inbound: '1,2,3,4,5' }), /Rate string '1,2,3,4,5' has too many fields/);
+    assert.throws(() => buildInterfaceXml({ type: 'vhostuser', source: '/s', sourceMode: 'bridge' }), /Invalid source mode: bridge/);
+    assert.throws(() => buildInterfaceXml({ type: 'vhostuser', source: '/s' }), /source-mode is mandatory/);
   });
 });
 

@@ -3,6 +3,7 @@ import { DeviceModify } from '../../api/flags.js';
 import { defineCommand, flag, str } from '../command.js';
 import { withContext } from '../errors.js';
 import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { pendingNote } from '../pending.js';
 import { domainOption, fileOption } from './options.js';
 
 export const attachDevice = defineCommand({
@@ -39,8 +40,9 @@ export const detachDevice = defineCommand({
     const result = await withContext(`Failed to detach device from ${file}`, () =>
       flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
     );
+    ctx.info('Device detached successfully\n');
     // `pending`: the guest has not acknowledged the unplug yet; a device-removed event will follow.
-    ctx.info(result.outcome === 'pending' ? 'Device detach request sent successfully\n' : 'Device detached successfully\n');
+    if (result.outcome === 'pending') ctx.note(pendingNote(result.alias));
   },
 });
 

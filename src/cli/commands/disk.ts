@@ -1,13 +1,54 @@
 /** `attach-disk` and `detach-disk`: virsh's shorthand, with the XML built and matched by the library. */
 import { stat } from 'node:fs/promises';
-import { buildDiskMatchXml, buildDiskXml, type DiskBuildOptions } from '../../api/device-builders.js';
+import { buildAddressElement, buildDiskMatchXml, buildDiskXml, type DiskBuildOptions } from '../../api/device-builders.js';
 import { DeviceModify, DomainXML } from '../../api/flags.js';
+import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
 import { type Args, defineCommand, flag, type OptionDef, str } from '../command.js';
 import { withContext } from '../errors.js';
 import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { pendingNote } from '../pending.js';
 import { domainOption, printXmlOption } from './options.js';
 
 const s = (name: string, help: string): OptionDef => ({ name, kind: 'string', help });
+
+function cliError(message: string, code: number = ErrorCode.INVALID_ARG): VirtError {
+  return new VirtError(code, message, { domain: ErrorDomain.NONE });
+}
+
+/** Address kinds virsh allows for a target name prefix, and its message otherwise. */
+const ADDRESS_KINDS: [string, string[], string][] = [
+  ['vd', ['pci', 'ccw'], 'expecting a pci:0000.00.00.00 or ccw:00.0.0000 address.'],
+  ['sd', ['scsi', 'usb', 'sata'], 'expecting a scsi:00.00.00 or usb:00.00 or sata:00.00.00 address.'],
+  ['hd', ['ide'], 'expecting an ide:00.00.00 address.'],
+];
+
+/** virsh's checks of attach-disk's options, in its order and words, before the library builds the XML. */
+function checkDiskOptions(args: Args): void {
+  const sourceType = str(args, 'sourcetype');
+  if (sourceType !== undefined && !['file', 'block', 'network'].includes(sourceType)) {
+    throw cliError(`Unknown source type: '${sourceType}'`);
+  }
+  const mode = str(args, 'mode');
+  if (mode !== undefined && mode !== 'readonly' && mode !== 'shareable') {
+    throw cliError(`No support for ${mode} in command 'attach-disk'`, ErrorCode.NO_SUPPORT);
+  }
+  const protocol = str(args, 'source-protocol');
+  if ((protocol !== undefined && sourceType !== undefined && sourceType !== 'network') || (sourceType === 'network' && protocol === undefined)) {
+    throw cliError('--source-protocol option requires --sourcetype network');
+  }
+  const address = str(args, 'address');
+  if (address === undefined) return;
+  let kind: string;
+  try {
+    kind = buildAddressElement(address).attr('type') === 'pci' ? 'pci' : address.slice(0, address.indexOf(':'));
+  } catch {
+    throw cliError('Invalid address.');
+  }
+  const target = str(args, 'target')!;
+  for (const [prefix, kinds, message] of ADDRESS_KINDS) {
+    if (target.startsWith(prefix) && !kinds.includes(kind)) throw cliError(message);
+  }
+}
 
 /** virsh falls back to a block disk when the source path is a block device on this host. */
 async function sourceType(args: Args): Promise<string | undefined> {
@@ -79,7 +120,13 @@ export const attachDisk = defineCommand({
     ...impactOptions(),
   ],
   exclusive: IMPACT_EXCLUSIVE,
+  requires: [
+    ['source-host-name', 'source-protocol'],
+    ['source-host-transport', 'source-protocol'],
+    ['source-host-socket', 'source-protocol'],
+  ],
   async run(ctx, args) {
+    checkDiskOptions(args);
     const xml = buildDiskXml(await diskOptions(args));
     if (flag(args, 'print-xml')) {
       ctx.out(xml);
@@ -117,6 +164,7 @@ export const detachDisk = defineCommand({
     const result = await withContext('Failed to detach disk', () =>
       flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
     );
-    ctx.info(result.outcome === 'pending' ? 'Disk detach request sent successfully\n' : 'Disk detached successfully\n');
+    ctx.info('Disk detached successfully\n');
+    if (result.outcome === 'pending') ctx.note(pendingNote(result.alias));
   },
 });

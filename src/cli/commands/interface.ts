@@ -1,12 +1,45 @@
 /** `attach-interface` and `detach-interface`: virsh's shorthand, with the XML built and matched by the library. */
 import { buildInterfaceMatchXml, buildInterfaceXml } from '../../api/device-builders.js';
 import { DeviceModify, DomainXML } from '../../api/flags.js';
-import { defineCommand, flag, type OptionDef, str } from '../command.js';
+import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
+import { type Args, defineCommand, flag, type OptionDef, str } from '../command.js';
 import { withContext } from '../errors.js';
 import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { pendingNote } from '../pending.js';
 import { domainOption, printXmlOption } from './options.js';
 
 const s = (name: string, help: string): OptionDef => ({ name, kind: 'string', help });
+
+/** The interface types virsh's attach-interface builds. */
+const VIRSH_TYPES = new Set(['network', 'bridge', 'direct', 'hostdev', 'vhostuser']);
+
+function noSupport(what: string, command: string): VirtError {
+  return new VirtError(ErrorCode.NO_SUPPORT, `No support for ${what} in command '${command}'`, { domain: ErrorDomain.NONE });
+}
+
+/** The interface XML, checked the way virsh checks the options (same order, same words). */
+function interfaceXml(args: Args): string {
+  const type = str(args, 'type')!;
+  const mode = str(args, 'source-mode');
+  if (!VIRSH_TYPES.has(type)) throw noSupport(type, 'attach-interface');
+  if (mode !== undefined && mode !== 'server' && mode !== 'client') {
+    throw new VirtError(ErrorCode.INVALID_ARG, `Invalid source mode: ${mode}`, { domain: ErrorDomain.NONE });
+  }
+  return buildInterfaceXml({
+    type,
+    source: str(args, 'source'),
+    target: str(args, 'target'),
+    mac: str(args, 'mac'),
+    script: str(args, 'script'),
+    model: str(args, 'model'),
+    alias: str(args, 'alias'),
+    inbound: str(args, 'inbound'),
+    outbound: str(args, 'outbound'),
+    managed: flag(args, 'managed'),
+    // virsh reads --source-mode for vhostuser sockets only.
+    sourceMode: type === 'vhostuser' ? mode : undefined,
+  });
+}
 
 export const attachInterface = defineCommand({
   name: 'attach-interface',
@@ -15,9 +48,8 @@ export const attachInterface = defineCommand({
   description: 'Attach new network interface.',
   options: [
     domainOption(),
-    { name: 'type', kind: 'string', required: true, help: 'network interface type (network, bridge, direct, hostdev, vhostuser, ethernet, user)' },
-    // Required in virsh; optional here because ethernet and user interfaces have no source.
-    { name: 'source', kind: 'string', help: 'source of network interface' },
+    { name: 'type', kind: 'string', required: true, help: 'network interface type' },
+    { name: 'source', kind: 'string', required: true, help: 'source of network interface' },
     s('target', 'target network name'),
     s('mac', 'MAC address'),
     s('script', 'script used to bridge network interface'),
@@ -32,19 +64,7 @@ export const attachInterface = defineCommand({
   ],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx, args) {
-    const xml = buildInterfaceXml({
-      type: str(args, 'type')!,
-      source: str(args, 'source'),
-      target: str(args, 'target'),
-      mac: str(args, 'mac'),
-      script: str(args, 'script'),
-      model: str(args, 'model'),
-      alias: str(args, 'alias'),
-      inbound: str(args, 'inbound'),
-      outbound: str(args, 'outbound'),
-      managed: flag(args, 'managed'),
-      sourceMode: str(args, 'source-mode'),
-    });
+    const xml = interfaceXml(args);
     if (flag(args, 'print-xml')) {
       ctx.out(xml);
       return;
@@ -73,8 +93,10 @@ export const detachInterface = defineCommand({
     const dom = await ctx.domain(str(args, 'domain')!);
     const { flags, flagless } = await deviceImpact(args, dom);
     // virsh matches against the persistent definition for a config-only change, the live one otherwise.
-    const domainXml = await dom.getXMLDesc(flags === DeviceModify.CONFIG ? DomainXML.INACTIVE : 0);
-    const xml = buildInterfaceMatchXml(domainXml, str(args, 'type')!, str(args, 'mac'));
+    const xml = await withContext('Failed to detach interface', async () =>
+      buildInterfaceMatchXml(await dom.getXMLDesc(flags === DeviceModify.CONFIG ? DomainXML.INACTIVE : 0), str(args, 'type')!, str(args, 'mac')),
+      true,
+    );
     if (flag(args, 'print-xml')) {
       ctx.out(xml);
       return;
@@ -82,6 +104,7 @@ export const detachInterface = defineCommand({
     const result = await withContext('Failed to detach interface', () =>
       flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
     );
-    ctx.info(result.outcome === 'pending' ? 'Interface detach request sent successfully\n' : 'Interface detached successfully\n');
+    ctx.info('Interface detached successfully\n');
+    if (result.outcome === 'pending') ctx.note(pendingNote(result.alias));
   },
 });
