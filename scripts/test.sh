@@ -16,6 +16,11 @@ command -v qemu-img >/dev/null 2>&1 || missing+=(qemu-utils)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+# Real libvirt peers of the remote-protocol tests: virsh, libvirtd (+ its QEMU driver), libvirt-python.
+command -v virsh >/dev/null 2>&1 || missing+=(libvirt-clients)
+[ -x /usr/sbin/libvirtd ] || missing+=(libvirt-daemon)
+dpkg-query -W -f='${Status}' libvirt-daemon-driver-qemu 2>/dev/null | grep -q 'ok installed' || missing+=(libvirt-daemon-driver-qemu)
+/usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || missing+=(python3-libvirt)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${missing[*]}"

@@ -1850,6 +1850,37 @@ export function decRemoteDomainGetSecurityLabelListRet(r: XdrReader): RemoteDoma
   };
 }
 
+export interface RemoteDomainGetMessagesArgs {
+  dom: RemoteNonnullDomain;
+  flags: number;
+}
+
+export function encRemoteDomainGetMessagesArgs(w: XdrWriter, v: RemoteDomainGetMessagesArgs): void {
+  encRemoteNonnullDomain(w, v.dom);
+  w.uint(v.flags);
+}
+
+export function decRemoteDomainGetMessagesArgs(r: XdrReader): RemoteDomainGetMessagesArgs {
+  return {
+    dom: decRemoteNonnullDomain(r),
+    flags: r.uint(),
+  };
+}
+
+export interface RemoteDomainGetMessagesRet {
+  msgs: RemoteNonnullString[];
+}
+
+export function encRemoteDomainGetMessagesRet(w: XdrWriter, v: RemoteDomainGetMessagesRet): void {
+  w.array(v.msgs, 2048, (w, x) => encRemoteNonnullString(w, x));
+}
+
+export function decRemoteDomainGetMessagesRet(r: XdrReader): RemoteDomainGetMessagesRet {
+  return {
+    msgs: r.array(2048, (r) => decRemoteNonnullString(r)),
+  };
+}
+
 export interface RemoteDomainAttachDeviceArgs {
   dom: RemoteNonnullDomain;
   xml: RemoteNonnullString;
@@ -2584,6 +2615,14 @@ export const remoteProcedures = {
     args: { encode: encRemoteDomainGetSecurityLabelListArgs, decode: decRemoteDomainGetSecurityLabelListArgs } as Codec<RemoteDomainGetSecurityLabelListArgs>,
     ret: { encode: encRemoteDomainGetSecurityLabelListRet, decode: decRemoteDomainGetSecurityLabelListRet } as Codec<RemoteDomainGetSecurityLabelListRet>,
     priority: 'high',
+    acl: ['domain:read'],
+  },
+  DOMAIN_GET_MESSAGES: {
+    proc: 426,
+    name: 'DOMAIN_GET_MESSAGES',
+    args: { encode: encRemoteDomainGetMessagesArgs, decode: decRemoteDomainGetMessagesArgs } as Codec<RemoteDomainGetMessagesArgs>,
+    ret: { encode: encRemoteDomainGetMessagesRet, decode: decRemoteDomainGetMessagesRet } as Codec<RemoteDomainGetMessagesRet>,
+    priority: 'low',
     acl: ['domain:read'],
   },
   DOMAIN_ATTACH_DEVICE: {
