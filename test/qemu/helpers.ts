@@ -1,6 +1,6 @@
 /** Shared helpers for tests that run a real QEMU: private folders, spawning by argv, cleanup by pid. */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -73,5 +73,49 @@ export function qemuPidsMentioning(needle: string): number[] {
     return out.split('\n').filter(Boolean).map(Number).filter((p) => p !== process.pid);
   } catch {
     return [];
+  }
+}
+
+/** Folder with the test guest (vmlinuz, initrd.gz), built by scripts/build-test-guest.sh if needed. */
+export function testGuest(): { kernel: string; initrd: string } {
+  const out = execFileSync('bash', [join(import.meta.dirname, '../../scripts/build-test-guest.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const dir = out.trim().split('\n').pop()!;
+  return { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.gz') };
+}
+
+/** Follows a guest's serial log file: waits for lines the guest's init prints. */
+export class SerialLog {
+  private offset = 0;
+  constructor(readonly path: string) {}
+
+  text(): string {
+    try {
+      return readFileSync(this.path, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Marks the current end: later waits only look at what comes after. */
+  mark(): void {
+    this.offset = this.text().length;
+  }
+
+  /** Resolves with the first match after the mark (and moves the mark past it); rejects after `timeoutMs`. */
+  async waitFor(re: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const t = this.text();
+      const m = re.exec(t.slice(this.offset));
+      if (m) {
+        this.offset += m.index + m[0].length;
+        return m;
+      }
+      if (Date.now() > deadline) throw new Error(`serial log ${this.path}: no ${re} within ${timeoutMs} ms; tail:\n${t.slice(-800)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
