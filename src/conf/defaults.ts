@@ -7,10 +7,12 @@ import { el, type XmlElement } from '../xml/index.js';
 import { applyDiskDefaults } from './devices/disk.js';
 import { ensureMac } from './devices/interface.js';
 import { DOMAIN_ORDER } from './devices/kinds.js';
+import { DEFAULT_QEMU_HOST } from './caps/builtin-qemu-7.2.js';
+import type { QemuHost } from './caps/types.js';
 import type { DomainDef } from './domain.js';
 import type { Flavour } from './flavour.js';
-import { addControllersFor, addImplicitQemuDevices } from './implicit-devices.js';
-import { assignPciAddresses, isX86 } from './pci.js';
+import { normalizeQemuDomain } from './qemu/normalize.js';
+import { placeQemuDevice } from './qemu/place-device.js';
 import { toKiB } from './units.js';
 import { generateUuid, parseUuid } from './uuid.js';
 
@@ -32,15 +34,26 @@ export function applyDeviceDefaults(dev: XmlElement, flavour: Flavour): boolean 
   return false;
 }
 
-/** Addresses and controllers a device needs once it is part of `def` (QEMU domains only). */
-export function placeDevice(def: DomainDef, dev: XmlElement, flavour: Flavour, options: { allowNewPorts: boolean }): void {
-  if (!flavour.qemuDefaults || !isX86(def)) return;
-  addControllersFor(def, dev);
-  assignPciAddresses(def, options, [dev, ...def.deviceElements().filter((e) => e.name === 'controller' && !e.child('address'))]);
+export interface DefaultsOptions {
+  /** The QEMU host QEMU-type domains are normalized for (default: QEMU 7.2 on x86_64). */
+  qemuHost?: QemuHost;
+}
+
+/**
+ * Addresses and controllers a device needs once it is part of `def` (QEMU domains only). A config
+ * attach (`allowNewPorts`) re-runs the whole normalization, as libvirt re-runs its post-parse; a live
+ * attach finds a hot-pluggable slot on the buses the guest already has.
+ */
+export function placeDevice(def: DomainDef, dev: XmlElement, flavour: Flavour, options: { allowNewPorts: boolean; qemuHost?: QemuHost }): void {
+  if (!flavour.qemuDefaults) return;
+  const host = options.qemuHost ?? DEFAULT_QEMU_HOST;
+  if (options.allowNewPorts) normalizeQemuDomain(def, host);
+  else placeQemuDevice(def, dev, host);
 }
 
 /** Applies every define-time default to a parsed domain, in place. */
-export function applyDomainDefaults(def: DomainDef, flavour: Flavour): void {
+export function applyDomainDefaults(def: DomainDef, flavour: Flavour, options: DefaultsOptions = {}): void {
+  const host = options.qemuHost ?? DEFAULT_QEMU_HOST;
   const root = def.root;
   const uuid = root.child('uuid');
   if (uuid) uuid.setText(parseUuid(uuid.text()));
@@ -58,35 +71,16 @@ export function applyDomainDefaults(def: DomainDef, flavour: Flavour): void {
   if (!vcpu) root.insertOrdered(el('vcpu', { placement: 'static' }, '1'), DOMAIN_ORDER);
   else if (!vcpu.hasAttr('placement')) vcpu.attrs.unshift(['placement', 'static']);
 
-  applyOsDefaults(def, flavour);
+  applyOsDefaults(def, flavour, host);
   ensureText(root, 'on_poweroff', 'destroy');
   ensureText(root, 'on_reboot', 'restart');
   ensureText(root, 'on_crash', 'destroy');
 
-  const devices = def.devicesElement();
-  if (flavour.family === 'qemu' && !devices.child('emulator')) {
-    devices.insert(el('emulator', {}, `/usr/bin/qemu-system-${def.os.arch ?? 'x86_64'}`), 0);
-  }
   for (const dev of def.deviceElements()) applyDeviceDefaults(dev, flavour);
-  if (flavour.family === 'qemu') addDefaultAudio(def);
-  if (flavour.qemuDefaults && isX86(def)) {
-    addImplicitQemuDevices(def);
-    assignPciAddresses(def, { allowNewPorts: true });
-  }
+  if (flavour.qemuDefaults) normalizeQemuDomain(def, host);
 }
 
-/**
- * libvirt 9 gives every QEMU domain an audio backend: SPICE's when SPICE graphics exist, else `none`.
- * SDL, D-Bus and egl-headless displays take theirs from the host environment, so none is invented there.
- */
-function addDefaultAudio(def: DomainDef): void {
-  if (def.elementsNamed('audio').length > 0) return;
-  const graphics = def.elementsNamed('graphics').map((g) => g.attr('type'));
-  if (graphics.some((t) => t === 'sdl' || t === 'dbus' || t === 'egl-headless')) return;
-  def.addDevice(el('audio', { id: 1, type: graphics.includes('spice') ? 'spice' : 'none' }));
-}
-
-function applyOsDefaults(def: DomainDef, flavour: Flavour): void {
+function applyOsDefaults(def: DomainDef, flavour: Flavour, host: QemuHost): void {
   const root = def.root;
   let os = root.child('os');
   if (!os) {
@@ -99,11 +93,9 @@ function applyOsDefaults(def: DomainDef, flavour: Flavour): void {
     os.insert(type, 0);
   }
   const osType = type.text().trim() || 'hvm';
-  if (!type.hasAttr('arch')) type.setAttr('arch', 'x86_64');
-  if (!type.hasAttr('machine')) {
-    const machine = flavour.family === 'qemu' ? 'pc' : flavour.family === 'xen' ? (osType === 'hvm' ? 'xenfv' : 'xenpv') : undefined;
-    if (machine) type.setAttr('machine', machine);
-  }
+  if (!type.hasAttr('arch')) type.setAttr('arch', flavour.family === 'qemu' ? host.hostArch : 'x86_64');
+  // A QEMU guest's machine comes from its binary's capabilities (normalizeQemuDomain).
+  if (!type.hasAttr('machine') && flavour.family === 'xen') type.setAttr('machine', osType === 'hvm' ? 'xenfv' : 'xenpv');
   // hvm guests without direct kernel boot or per-device boot order boot from the first disk.
   const perDeviceBoot = def.deviceElements().some((d) => d.child('boot'));
   if (osType === 'hvm' && !os.child('boot') && !os.child('kernel') && !perDeviceBoot) {

@@ -48,7 +48,7 @@ export const DOMAIN_TYPES = new Set([
 ]);
 
 export function flavourOf(domainType: string): Flavour {
-  if (domainType === 'qemu' || domainType === 'kvm' || domainType === 'kqemu') return qemu;
+  if (domainType === 'qemu' || domainType === 'kvm' || domainType === 'kqemu' || domainType === 'hvf') return qemu;
   if (domainType === 'xen') return xen;
   return test;
 }

@@ -14,3 +14,6 @@ export { parseMac, generateMac } from './mac.js';
 export { parseUuid, normalizeUuid } from './uuid.js';
 export { toKiB } from './units.js';
 export { diskNameToIndex, indexToDiskName } from './disk-names.js';
+export * from './caps/index.js';
+export type { DefaultsOptions } from './defaults.js';
+export { normalizeQemuDomain } from './qemu/normalize.js';

@@ -10,7 +10,8 @@ import { hasHostSideName, setTargetDev } from './devices/interface.js';
 import { diskNameToIndex } from './disk-names.js';
 import type { DomainDef } from './domain.js';
 import type { Flavour } from './flavour.js';
-import { assignUsbPorts, isQ35, isX86 } from './pci.js';
+import { isQ35, isX86Arch } from './qemu/machine-kind.js';
+import { assignUsbPorts } from './usb-ports.js';
 
 /** Host-side naming context for one running domain. */
 export interface LiveNaming {
@@ -123,7 +124,7 @@ function aliasFor(dev: XmlElement, def: DomainDef, used: Set<string>): string | 
  */
 export function assignLiveNames(def: DomainDef, flavour: Flavour, naming: LiveNaming, devices?: XmlElement[]): void {
   // USB ports are chosen when QEMU starts (hubs it adds get names below) or when a device is plugged.
-  if (flavour.qemuDefaults && isX86(def)) assignUsbPorts(def, devices);
+  if (flavour.qemuDefaults && isX86Arch(def.arch ?? 'x86_64')) assignUsbPorts(def, devices);
   const used = new Set<string>();
   for (const d of def.deviceElements()) {
     const a = readAlias(d);

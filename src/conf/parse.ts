@@ -3,7 +3,7 @@
  * define/create, a single device for attach/detach/update.
  */
 import { parseXml, type XmlElement } from '../xml/index.js';
-import { applyDeviceDefaults, applyDomainDefaults } from './defaults.js';
+import { applyDeviceDefaults, applyDomainDefaults, type DefaultsOptions } from './defaults.js';
 import { stripNonUserAlias } from './devices/common.js';
 import { validateDevice } from './devices/index.js';
 import { stripGeneratedTarget } from './devices/interface.js';
@@ -18,13 +18,13 @@ export function stripRuntimeNames(dev: XmlElement, flavour: Flavour): void {
 }
 
 /** Parses, validates and fills defaults for a domain definition (define / createXML). */
-export function parseDomainXml(xml: string): DomainDef {
+export function parseDomainXml(xml: string, options: DefaultsOptions = {}): DomainDef {
   const def = new DomainDef(parseXml(xml, { source: 'domain definition' }));
   validateDomainShape(def);
   const flavour = flavourOf(def.type);
   def.root.removeAttr('id');
   for (const dev of def.deviceElements()) stripRuntimeNames(dev, flavour);
-  applyDomainDefaults(def, flavour);
+  applyDomainDefaults(def, flavour, options);
   validateDevicesTogether(def);
   return def;
 }

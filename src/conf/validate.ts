@@ -5,7 +5,7 @@ import { diskSource } from './devices/disk.js';
 import { validateDevice } from './devices/index.js';
 import type { DomainDef } from './domain.js';
 import { DOMAIN_TYPES } from './flavour.js';
-import { checkPciClashes } from './pci.js';
+import { formatPciAddress, readPciAddress } from './address.js';
 
 /** Domain names: non-empty, no '/', no control characters (they become file names and CLI arguments). */
 export function validateDomainName(name: string): void {
@@ -63,3 +63,17 @@ export function validateDevicesTogether(def: DomainDef): void {
   checkPciClashes(def);
 }
 
+/** Rejects two devices on one PCI function (libvirt: "Attempted double use of PCI Address"). */
+export function checkPciClashes(def: DomainDef): void {
+  const seen = new Map<string, string>();
+  for (const e of def.deviceElements()) {
+    // A serial console is the serial device itself, printed twice with the same address.
+    if (e.name === 'console') continue;
+    const a = readPciAddress(e);
+    if (!a) continue;
+    const key = formatPciAddress(a);
+    const prev = seen.get(key);
+    if (prev) throw virtError(ErrorCode.XML_ERROR, `Attempted double use of PCI Address ${key} (by <${prev}> and <${e.name}>)`);
+    seen.set(key, e.name);
+  }
+}

@@ -1,4 +1,5 @@
 /** Picks the driver for a connection URI. */
+import type { QemuHost } from '../conf/caps/types.js';
 import { ErrorCode, VirtError } from '../errors.js';
 import type { ListenerErrorHandler } from '../shared/event-hub.js';
 import type { Driver } from './driver.js';
@@ -15,6 +16,11 @@ export interface OpenOptions {
    * Either way it never reaches the call that caused the event, nor other listeners.
    */
   onListenerError?: ListenerErrorHandler;
+  /**
+   * The QEMU host (binaries and their capabilities, driver config) qemu/kvm domains are normalized for at
+   * define and attach, as libvirt's QEMU driver does with its binaries. Default: QEMU 7.2 on x86_64.
+   */
+  qemuHost?: QemuHost;
 }
 
 export interface ParsedUri {

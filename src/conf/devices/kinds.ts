@@ -26,13 +26,13 @@ export const DEVICES_ORDER = [
   'watchdog',
   'memballoon',
   'rng',
+  'nvram',
   'panic',
   'shmem',
   'memory',
   'iommu',
   'vsock',
   'crypto',
-  'nvram',
 ] as const;
 
 /** Device kinds a `<devices>` child or a hot-plug XML may be (everything but `emulator`). */

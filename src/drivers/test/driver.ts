@@ -1,5 +1,6 @@
 /** The test driver: real hot-plug semantics on in-process (or folder-shared) domains, no hypervisor. */
 import { hostname } from 'node:os';
+import type { QemuHost } from '../../conf/caps/types.js';
 import { EventHub, type ListenerErrorHandler } from '../../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../../shared/events.js';
 import { DomainState, DomainXML, ListDomains, StateReason } from '../../shared/flags.js';
@@ -18,6 +19,8 @@ export interface TestDriverOptions {
   unplugTimeoutMs: number;
   /** Where listener errors go (default: a process warning). */
   onListenerError?: ListenerErrorHandler;
+  /** Capabilities qemu/kvm domains are normalized for (conf's default: QEMU 7.2 on x86_64). */
+  qemuHost?: QemuHost;
 }
 
 type UnplugAnswer = 'removed' | 'rejected' | 'gone';
@@ -176,12 +179,12 @@ export class TestDriver implements Driver {
   async defineXML(xml: string, flags: number): Promise<DomainRef> {
     checkFlags(flags, 1, 'virDomainDefineXMLFlags');
     if (flags & 1) await validateAgainstSchema(xml);
-    const def = parseDomainXml(xml);
+    const def = parseDomainXml(xml, { qemuHost: this.#options.qemuHost });
     return this.#run((tx) => refOf(lifecycle.define(tx, def)));
   }
   async createXML(xml: string, flags: number): Promise<DomainRef> {
     if (flags & 16) await validateAgainstSchema(xml);
-    const def = parseDomainXml(xml);
+    const def = parseDomainXml(xml, { qemuHost: this.#options.qemuHost });
     return this.#run((tx) => refOf(lifecycle.createTransient(tx, def, flags)));
   }
   undefine(dom: DomainRef, flags: number): Promise<void> {
@@ -285,7 +288,7 @@ export class TestDriver implements Driver {
   }
 
   attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult> {
-    return this.#run((tx) => hotplug.attachDevice(tx, tx.table.resolve(dom), xml, flags));
+    return this.#run((tx) => hotplug.attachDevice(tx, tx.table.resolve(dom), xml, flags, this.#options.qemuHost));
   }
 
   async detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult> {

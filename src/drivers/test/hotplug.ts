@@ -3,6 +3,7 @@
  * QEMU driver's semantics: flags resolved once, the config part applied to a
  * copy, the live part to a copy, both swapped in only when everything succeeded.
  */
+import type { QemuHost } from '../../conf/caps/types.js';
 import {
   AFFECT_CONFIG,
   AFFECT_LIVE,
@@ -68,7 +69,7 @@ function shareAddress(liveDev: XmlElement, configDev: XmlElement | undefined, li
 }
 
 /** virDomainAttachDeviceFlags */
-export function attachDevice(tx: Tx, obj: DomainObj, xml: string, flags: number): AttachResult {
+export function attachDevice(tx: Tx, obj: DomainObj, xml: string, flags: number, qemuHost?: QemuHost): AttachResult {
   checkFlags(flags, DEVICE_FLAGS, 'virDomainAttachDeviceFlags');
   const impact = impactOf(obj, flags);
   const type = domainType(obj);
@@ -85,7 +86,7 @@ export function attachDevice(tx: Tx, obj: DomainObj, xml: string, flags: number)
     checkNewDiskTarget(configDev, newConfig.deviceElements(), ErrorCode.OPERATION_INVALID);
     checkNewController(configDev, newConfig.deviceElements());
     newConfig.addDevice(configDev);
-    placeDevice(newConfig, configDev, flavour, { allowNewPorts: true });
+    placeDevice(newConfig, configDev, flavour, { allowNewPorts: true, qemuHost });
     validateDevicesTogether(newConfig);
   }
 
@@ -101,7 +102,7 @@ export function attachDevice(tx: Tx, obj: DomainObj, xml: string, flags: number)
     shareAddress(dev, configDev, def);
     const before = new Set(def.deviceElements());
     def.addDevice(dev);
-    placeDevice(def, dev, flavour, { allowNewPorts: false });
+    placeDevice(def, dev, flavour, { allowNewPorts: false, qemuHost });
     const added = def.deviceElements().filter((d) => !before.has(d));
     const naming = namingFor(tx.counters, live.id, live.nicSeq);
     assignLiveNames(def, flavour, naming, added);

@@ -51,7 +51,7 @@ export async function openTestDriver(uri: string, parsed: ParsedUri, options: Op
   } else {
     backing = new MemoryBacking(sink);
   }
-  driver = new TestDriver(backing, { uri, unplugTimeoutMs: timeout, onListenerError: options.onListenerError });
+  driver = new TestDriver(backing, { uri, unplugTimeoutMs: timeout, onListenerError: options.onListenerError, qemuHost: options.qemuHost });
   await seed(backing, isFresh);
   return driver;
 }

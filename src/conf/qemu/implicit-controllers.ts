@@ -1,0 +1,93 @@
+/**
+ * Controllers implied by other devices (virDomainDefAddImplicitControllers): every drive controller
+ * index up to the highest one a disk's drive address names (SCSI, floppy, IDE, SATA, in that order),
+ * the virtio-serial controller of virtio channels and consoles, the CCID controller of smartcards and
+ * the SCSI controller of SCSI host devices. Work is bounded: a drive address may name at most
+ * controller MAX_IMPLICIT_CONTROLLER_INDEX.
+ */
+import { ErrorCode, virtError } from '../../errors.js';
+import { el, type XmlElement } from '../../xml/index.js';
+import { readDriveAddress } from '../address.js';
+import type { DomainDef } from '../domain.js';
+
+/** Highest controller index libvirt's drive addresses may imply here (a PCI hierarchy has 256 buses). */
+export const MAX_IMPLICIT_CONTROLLER_INDEX = 255;
+
+/** Indexes of each controller type present. */
+export function controllerIndexes(def: DomainDef): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const c of def.elementsNamed('controller')) {
+    const type = c.attr('type') ?? '';
+    const set = out.get(type) ?? new Set<number>();
+    out.set(type, set);
+    set.add(Number(c.attr('index') ?? 0));
+  }
+  return out;
+}
+
+function maybeAdd(def: DomainDef, present: Map<string, Set<number>>, type: string, index: number): void {
+  const set = present.get(type) ?? new Set<number>();
+  present.set(type, set);
+  if (set.has(index)) return;
+  set.add(index);
+  def.addDevice(el('controller', { type, index }));
+}
+
+function addDiskControllers(def: DomainDef, present: Map<string, Set<number>>, type: string, bus: string): void {
+  let max = -1;
+  let culprit: XmlElement | undefined;
+  for (const d of def.elementsNamed('disk')) {
+    if (d.child('target')?.attr('bus') !== bus) continue;
+    const a = readDriveAddress(d);
+    if (a && a.controller > max) {
+      max = a.controller;
+      culprit = d;
+    }
+  }
+  if (max > MAX_IMPLICIT_CONTROLLER_INDEX && !present.get(type)?.has(max)) {
+    const dev = culprit?.child('target')?.attr('dev') ?? '';
+    throw virtError(
+      ErrorCode.CONFIG_UNSUPPORTED,
+      `disk '${dev}': drive address controller='${max}' needs ${max + 1} '${type}' controllers; at most ${MAX_IMPLICIT_CONTROLLER_INDEX + 1} are added automatically`,
+    );
+  }
+  for (let i = 0; i <= max; i++) maybeAdd(def, present, type, i);
+}
+
+export function addImplicitControllers(def: DomainDef): void {
+  const present = controllerIndexes(def);
+  addDiskControllers(def, present, 'scsi', 'scsi');
+  addDiskControllers(def, present, 'fdc', 'fdc');
+  addDiskControllers(def, present, 'ide', 'ide');
+  addDiskControllers(def, present, 'sata', 'sata');
+  for (const kind of ['channel', 'console']) {
+    for (const chr of def.elementsNamed(kind)) {
+      if (chr.child('target')?.attr('type') !== 'virtio') continue;
+      const a = chr.child('address');
+      const idx = a?.attr('type') === 'virtio-serial' ? Number(a.attr('controller') ?? 0) : 0;
+      maybeAdd(def, present, 'virtio-serial', idx);
+    }
+  }
+  for (const card of def.elementsNamed('smartcard')) {
+    const a = card.child('address');
+    let idx = 0;
+    if (a?.attr('type') === 'ccid') idx = Number(a.attr('controller') ?? 0);
+    else if (!a) {
+      // An unaddressed card takes the next CCID slot of controller 0.
+      let max = -1;
+      for (const o of def.elementsNamed('smartcard')) {
+        const oa = o.child('address');
+        if (oa?.attr('type') === 'ccid' && Number(oa.attr('controller') ?? 0) === 0) max = Math.max(max, Number(oa.attr('slot') ?? 0));
+      }
+      card.append(el('address', { type: 'ccid', controller: 0, slot: max + 1 }));
+    }
+    maybeAdd(def, present, 'ccid', idx);
+  }
+  const scsiHostdevs = def.elementsNamed('hostdev').filter((h) => h.attr('type') === 'scsi');
+  let maxScsi = -1;
+  for (const h of scsiHostdevs) {
+    const a = readDriveAddress(h);
+    if (a) maxScsi = Math.max(maxScsi, a.controller);
+  }
+  for (let i = 0; i <= Math.min(maxScsi, MAX_IMPLICIT_CONTROLLER_INDEX); i++) maybeAdd(def, present, 'scsi', i);
+}

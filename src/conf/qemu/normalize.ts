@@ -1,0 +1,75 @@
+/**
+ * Define-time normalization of a QEMU (qemu/kvm) domain, in the order of libvirt's post-parse
+ * (virDomainDefPostParse with the QEMU driver's callbacks): emulator, controller indexes, machine and
+ * default devices, CPU, device defaults, console pairing and implicit controllers, then addresses.
+ */
+import { el } from '../../xml/index.js';
+import type { QemuHost } from '../caps/types.js';
+import type { DomainDef } from '../domain.js';
+import { canonicalDeviceOrder, sortControllers } from './canonical-order.js';
+import { consoleCompat, mirrorSerialConsoles } from './console.js';
+import { defaultEmulator, qemuContext, type QemuContext } from './context.js';
+import { addDefaultDevices } from './default-devices.js';
+import { deviceDefaults, videoDefaults } from './device-defaults.js';
+import { normalizeGraphics } from './graphics.js';
+import { addImplicitControllers } from './implicit-controllers.js';
+import { inactiveDefaults } from './inactive.js';
+import { canonicalizeMachine, cpuPostParse, defaultCpu, defaultMachine } from './machine.js';
+import { isX86Arch } from './machine-kind.js';
+import { assignPciAddresses } from './pci-assign.js';
+import { assignVirtioSerialAddresses } from './virtio-serial.js';
+import { assignControllerIndexes, assignIsaSerialPorts } from './indexes.js';
+
+/** Devices in libvirt's iteration order (virDomainDeviceInfoIterate with all consoles). */
+const ITERATE_ORDER = ['disk', 'interface', 'sound', 'hostdev', 'video', 'controller', 'smartcard', 'serial', 'parallel', 'channel', 'console', 'input', 'filesystem', 'watchdog', 'memballoon', 'hub', 'shmem', 'tpm', 'panic', 'memory', 'redirdev', 'rng', 'iommu', 'vsock'];
+
+function eachDevice(def: DomainDef, fn: (e: ReturnType<DomainDef['deviceElements']>[number]) => void): void {
+  const all = def.deviceElements();
+  for (const kind of ITERATE_ORDER) for (const e of all) if (e.name === kind) fn(e);
+}
+
+export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
+  const devices = def.devicesElement();
+  if (!devices.child('emulator')) {
+    devices.insert(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)), 0);
+  }
+  const ctx: QemuContext = qemuContext(def, host);
+  inactiveDefaults(def, ctx);
+  normalizeGraphics(def, ctx);
+  sortControllers(def);
+  assignControllerIndexes(def);
+
+  if (ctx.caps) {
+    defaultMachine(def, ctx);
+    addDefaultDevices(def, ctx);
+    canonicalizeMachine(def, ctx);
+    defaultCpu(def, ctx);
+    cpuPostParse(def, ctx);
+  }
+  assignIsaSerialPorts(def);
+  eachDevice(def, (e) => deviceDefaults(def, e, ctx));
+
+  const createdSerial = consoleCompat(def);
+  addImplicitControllers(def);
+  const graphics = def.elementsNamed('graphics');
+  if (graphics.length > 0 && def.elementsNamed('video').length === 0) def.addDevice(el('video'));
+  const video = def.elementsNamed('video')[0];
+  if (video) {
+    const model = video.child('model');
+    if (model?.attr('type') !== 'none') {
+      videoDefaults(video, ctx);
+      const m = video.child('model')!;
+      if (!m.hasAttr('primary')) m.setAttr('primary', 'yes');
+    }
+  }
+  const serial0 = createdSerial ?? def.elementsNamed('serial')[0];
+  if (serial0) deviceDefaults(def, serial0, ctx);
+  for (const c of def.elementsNamed('controller')) if (c.attr('type') === 'scsi' && !c.hasAttr('model')) deviceDefaults(def, c, ctx);
+
+  if (ctx.caps && isX86Arch(ctx.arch)) {
+    assignVirtioSerialAddresses(def);
+    assignPciAddresses(def, { caps: ctx.caps });
+  }
+  mirrorSerialConsoles(def);
+  canonicalDeviceOrder(def);
+}
