@@ -20,6 +20,8 @@ export interface TapSpec {
   mac: string;
   /** False for `<target dev='x' managed='no'/>`: the tap exists already and is never created or deleted by virtkit. */
   managed: boolean;
+  /** Written to the tap's ifalias (`virtkit:<domain uuid>`), so a later process can find taps a killed one left. */
+  tag?: string;
 }
 
 export interface NetObjects {

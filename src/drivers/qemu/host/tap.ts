@@ -5,7 +5,7 @@
  * CAP_NET_ADMIN, i.e. qemu:///system.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { ErrorCode, virtError } from '../../../errors.js';
 import type { TapSpec } from '../command/net.js';
 import { checkIfName } from '../command/net.js';
@@ -43,6 +43,7 @@ export function isBridge(name: string): boolean {
  */
 export async function setUpTap(spec: TapSpec): Promise<void> {
   checkIfName(spec.name, 'tap name');
+  if (spec.tag !== undefined && !/^[\x21-\x7e]{1,200}$/.test(spec.tag)) throw virtError(ErrorCode.INTERNAL_ERROR, `invalid tap tag '${spec.tag}'`);
   if (spec.bridge !== undefined && !isBridge(spec.bridge)) {
     throw virtError(ErrorCode.OPERATION_FAILED, `bridge '${spec.bridge}' does not exist on this host (or is not a bridge)`);
   }
@@ -62,11 +63,25 @@ export async function setUpTap(spec: TapSpec): Promise<void> {
   try {
     const settings = ['link', 'set', 'dev', spec.name, 'address', spec.mac];
     if (spec.bridge !== undefined) settings.push('master', spec.bridge);
+    if (spec.tag !== undefined) settings.push('alias', spec.tag);
     await ip([...settings, 'up']);
   } catch (err) {
     await removeTap(spec).catch(() => {});
     throw virtError(ErrorCode.OPERATION_FAILED, `cannot set up tap device '${spec.name}': ${(err as Error).message}`);
   }
+}
+
+/** Taps on this host whose ifalias is `tag` (those virtkit made for one domain). */
+export function tapsTagged(tag: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync('/sys/class/net')) {
+    try {
+      if (readFileSync(`/sys/class/net/${name}/ifalias`, 'utf8').trim() === tag) out.push(name);
+    } catch {
+      // vanished meanwhile, or no ifalias
+    }
+  }
+  return out;
 }
 
 /** Deletes a managed tap; a tap that is already gone is fine. Unmanaged taps are left alone. */

@@ -1,0 +1,39 @@
+/**
+ * Whether an unplug request for a PCI device can reach the guest now. With ACPI PCI hot-plug (pc, and
+ * q35's root ports in QEMU 7.2), QEMU signals the request through ACPI GPE0 bit 1; a guest OS clears
+ * stale GPE status when its ACPI starts, so a request sent before that is lost, and QEMU 7.2 refuses
+ * every later `device_del` of that device ("already in the process of unplug"). The OS enables GPE0
+ * bit 1 once it handles PCI hot-plug, and QEMU lets us read the enable register: its block address
+ * from the ACPI device's `gpe0_blk`, the register itself with the monitor's port read.
+ */
+import { QmpCommandError, type QmpClient } from '../qmp/client.js';
+
+const PCI_HOTPLUG_GPE_BIT = 0x02;
+
+/**
+ * true: the guest handles ACPI PCI hot-plug now; false: not yet (no OS, firmware, early boot, reset);
+ * undefined: the machine has no ACPI GPE block to read (no ACPI hot-plug to wait for).
+ */
+export async function acpiPciHotplugReady(qmp: QmpClient): Promise<boolean | undefined> {
+  let blk: unknown;
+  let len: unknown;
+  try {
+    [blk, len] = await Promise.all([
+      qmp.execute('qom-get', { path: '/machine/acpi-device', property: 'gpe0_blk' }),
+      qmp.execute('qom-get', { path: '/machine/acpi-device', property: 'gpe0_blk_len' }),
+    ]);
+  } catch (err) {
+    if (err instanceof QmpCommandError) return undefined;
+    throw err;
+  }
+  if (typeof blk !== 'number' || typeof len !== 'number' || len < 2) return undefined;
+  // Below 0x100 the firmware has not mapped the PM I/O block yet (q35 before PMBASE is programmed).
+  if (blk < 0x100) return false;
+  const port = blk + len / 2;
+  const out = await qmp.execute('human-monitor-command', { 'command-line': `i /b 0x${port.toString(16)}` });
+  const m = /=\s*0x([0-9a-f]+)/i.exec(out);
+  if (!m) return undefined;
+  const value = Number.parseInt(m[1]!, 16);
+  // 0xff: nothing decodes the port (unmapped), never a real enable mask of a PC guest.
+  return value !== 0xff && (value & PCI_HOTPLUG_GPE_BIT) !== 0;
+}

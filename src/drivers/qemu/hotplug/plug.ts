@@ -1,0 +1,187 @@
+/**
+ * Hot-plug on a running QEMU, as libvirt sequences it: disks by blockdev-add (storage, then format
+ * node) and device_add; NICs by tap + netdev_add + device_add (+ set_link). Every step that fails
+ * undoes the steps before it, so no block node, netdev or tap outlives a failed attach. Unplug is
+ * device_del; the backends go only after QEMU reported DEVICE_DELETED (QEMU refuses earlier).
+ */
+import { readAlias } from '../../../conf/devices/common.js';
+import type { DomainDef } from '../../../conf/domain.js';
+import { ErrorCode, virtError } from '../../../errors.js';
+import type { XmlElement } from '../../../xml/index.js';
+import { controllerDevice } from '../command/devices.js';
+import { diskMediumPath, diskNodes, diskObjects } from '../command/disk.js';
+import { netdevId, netObjects } from '../command/net.js';
+import { removeTap, setUpTap } from '../host/tap.js';
+import { type QmpClient, QmpCommandError } from '../qmp/client.js';
+
+export interface PlugOptions {
+  /** Tags taps with the domain (ifalias), so a later process can find a tap a killed one left. */
+  tapTag: string;
+}
+
+/** Ids of the devices QEMU has (`/machine/peripheral`). */
+export async function peripheralIds(qmp: QmpClient): Promise<Set<string>> {
+  const list = await qmp.execute('qom-list', { path: '/machine/peripheral' });
+  return new Set(list.filter((p) => p.type.startsWith('child<')).map((p) => p.name));
+}
+
+/** Runs cleanup steps in order, all of them, keeping the first error for the caller. */
+async function undo(steps: (() => Promise<unknown>)[]): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch {
+      // Best effort: the original error is what the caller reports.
+    }
+  }
+}
+
+/** blockdev-del of the given nodes (format before storage); nodes already gone are fine. */
+export async function deleteBlockNodes(qmp: QmpClient, names: string[]): Promise<void> {
+  for (const name of names) {
+    try {
+      await qmp.execute('blockdev-del', { 'node-name': name });
+    } catch (err) {
+      if (err instanceof QmpCommandError && /Cannot find|not found/i.test(err.qmpDesc)) continue;
+      throw err;
+    }
+  }
+}
+
+/** Adds block nodes in order; on failure deletes the ones it added and rethrows. */
+export async function addBlockNodes(qmp: QmpClient, nodes: Record<string, unknown>[]): Promise<void> {
+  const added: string[] = [];
+  try {
+    for (const node of nodes) {
+      await qmp.execute('blockdev-add', node as never);
+      added.unshift(String(node['node-name']));
+    }
+  } catch (err) {
+    await undo([() => deleteBlockNodes(qmp, added)]);
+    throw err;
+  }
+}
+
+/** Hot-plugs a SCSI controller the domain definition has but QEMU lacks (a scsi disk needs it). */
+async function ensureController(qmp: QmpClient, def: DomainDef, disk: XmlElement, have: Set<string>): Promise<string | undefined> {
+  if (disk.child('target')?.attr('bus') !== 'scsi') return undefined;
+  const index = Number(disk.child('address')?.attr('controller') ?? 0);
+  const ctrl = def.elementsNamed('controller').find((c) => c.attr('type') === 'scsi' && Number(c.attr('index') ?? 0) === index);
+  const alias = ctrl ? readAlias(ctrl) : undefined;
+  if (!ctrl || alias === undefined || have.has(alias)) return undefined;
+  const dev = controllerDevice(def, ctrl);
+  if (!dev) return undefined;
+  await qmp.execute('device_add', dev);
+  return alias;
+}
+
+export async function plugDisk(qmp: QmpClient, def: DomainDef, disk: XmlElement): Promise<void> {
+  const objs = diskObjects(def, disk);
+  const alias = String(objs.device.id);
+  const have = await peripheralIds(qmp);
+  if (have.has(alias)) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+  await addBlockNodes(qmp, objs.nodes);
+  let controller: string | undefined;
+  try {
+    controller = await ensureController(qmp, def, disk, have);
+    await qmp.execute('device_add', objs.device);
+  } catch (err) {
+    await undo([
+      () => (controller ? qmp.execute('device_del', { id: controller }) : Promise.resolve()),
+      () => deleteBlockNodes(qmp, objs.nodeNames),
+    ]);
+    throw err;
+  }
+}
+
+/** Tag written to a tap's ifalias: `virtkit:<domain uuid>`. */
+export function tapTagFor(uuid: string): string {
+  return `virtkit:${uuid}`;
+}
+
+export async function plugNic(qmp: QmpClient, def: DomainDef, iface: XmlElement, options: PlugOptions): Promise<void> {
+  const objs = netObjects(def, iface);
+  const alias = String(objs.device.id);
+  if ((await peripheralIds(qmp)).has(alias)) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+  const steps: (() => Promise<unknown>)[] = [];
+  try {
+    if (objs.tap) {
+      await setUpTap({ ...objs.tap, tag: options.tapTag });
+      const tap = objs.tap;
+      steps.unshift(() => removeTap(tap));
+    }
+    await qmp.execute('netdev_add', objs.netdev);
+    steps.unshift(() => qmp.execute('netdev_del', { id: netdevId(alias) }));
+    await qmp.execute('device_add', objs.device);
+    if (objs.linkDown) {
+      try {
+        await qmp.execute('set_link', { name: alias, up: false });
+      } catch (err) {
+        // The NIC is in; it leaves only with the guest's help. Ask, and release the backend if it goes at once.
+        await qmp.execute('device_del', { id: alias }).catch(() => {});
+        throw err;
+      }
+    }
+  } catch (err) {
+    await undo(steps);
+    throw err;
+  }
+}
+
+/** Hot-plugs a device of `def` (disk, interface, or a SCSI controller). */
+export async function plugDevice(qmp: QmpClient, def: DomainDef, dev: XmlElement, options: PlugOptions): Promise<void> {
+  switch (dev.name) {
+    case 'disk':
+      return plugDisk(qmp, def, dev);
+    case 'interface':
+      return plugNic(qmp, def, dev, options);
+    case 'controller': {
+      const props = dev.attr('type') === 'scsi' ? controllerDevice(def, dev) : undefined;
+      if (!props) throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `live attach of controller type '${dev.attr('type')}' is not supported`);
+      await qmp.execute('device_add', props);
+      return;
+    }
+    default:
+      throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `live attach of device '${dev.name}' is not supported`);
+  }
+}
+
+/**
+ * Sends device_del. `gone`: QEMU no longer has the device (removed already); `sent`: the request is
+ * out, or was already (QEMU 7.2: "already in the process of unplug"), completion comes as DEVICE_DELETED.
+ */
+export async function requestDeviceDel(qmp: QmpClient, alias: string): Promise<'sent' | 'gone'> {
+  try {
+    await qmp.execute('device_del', { id: alias });
+    return 'sent';
+  } catch (err) {
+    if (err instanceof QmpCommandError && err.qmpClass === 'DeviceNotFound') return 'gone';
+    if (err instanceof QmpCommandError && /already in the process of unplug/.test(err.qmpDesc)) return 'sent';
+    throw err;
+  }
+}
+
+/** Releases what backed a device QEMU has let go: block nodes, netdev, tap. Idempotent. */
+export async function releaseBackends(qmp: QmpClient | undefined, dev: XmlElement): Promise<void> {
+  if (dev.name === 'disk') {
+    if (!qmp || diskMediumPath(dev) === undefined) return;
+    const { nodeNames } = diskNodes(dev);
+    await deleteBlockNodes(qmp, nodeNames);
+    return;
+  }
+  if (dev.name === 'interface') {
+    const alias = readAlias(dev);
+    if (qmp && alias !== undefined) {
+      try {
+        await qmp.execute('netdev_del', { id: netdevId(alias) });
+      } catch (err) {
+        if (!(err instanceof QmpCommandError && /not found|Device '.*' not found/i.test(err.qmpDesc))) throw err;
+      }
+    }
+    const type = dev.attr('type');
+    const name = dev.child('target')?.attr('dev');
+    if ((type === 'ethernet' || type === 'bridge') && name !== undefined) {
+      await removeTap({ name, managed: dev.child('target')?.attr('managed') !== 'no' });
+    }
+  }
+}
