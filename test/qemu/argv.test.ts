@@ -35,7 +35,8 @@ describe('domain XML → QEMU argv', () => {
   test('machine, accelerator, memory, vcpus, monitor, direct kernel boot, -S and -no-shutdown', () => {
     const cmd = build(domain('', { extra: '<vcpu>2</vcpu>' }));
     assert.equal(cmd.emulator, '/usr/bin/qemu-system-x86_64');
-    assert.deepEqual(optValues(cmd.args, '-machine'), ['pc,usb=off,dump-guest-core=off,acpi=on']);
+    // The machine is the canonical name define-time defaults chose (pc → pc-i440fx-<version>).
+    assert.match(optValues(cmd.args, '-machine')[0]!, /^pc-i440fx-\d+\.\d+,usb=off,dump-guest-core=off,acpi=on$/);
     assert.deepEqual(optValues(cmd.args, '-accel'), ['tcg']);
     assert.deepEqual(optValues(cmd.args, '-m'), ['size=131072k']);
     assert.deepEqual(optValues(cmd.args, '-smp'), ['2,sockets=2,cores=1,threads=1']);
@@ -51,7 +52,7 @@ describe('domain XML → QEMU argv', () => {
   test('no <acpi/> is acpi=off; on_reboot destroy is -no-reboot; q35 machine', () => {
     const xml = domain('', { machine: 'q35' }).replace('<features><acpi/></features>', '<on_reboot>destroy</on_reboot>');
     const cmd = build(xml);
-    assert.deepEqual(optValues(cmd.args, '-machine'), ['q35,usb=off,dump-guest-core=off,acpi=off']);
+    assert.match(optValues(cmd.args, '-machine')[0]!, /^pc-q35-\d+\.\d+,usb=off,dump-guest-core=off,acpi=off$/);
     assert.ok(cmd.args.includes('-no-reboot'));
   });
 
@@ -117,7 +118,7 @@ describe('domain XML → QEMU argv', () => {
     const devices = jsonOf(cmd.args, '-device');
     const ports = devices.filter((d) => d.driver === 'pcie-root-port');
     assert.ok(ports.length >= 2);
-    assert.deepEqual(Object.keys(ports[0]!), ['driver', 'port', 'chassis', 'id', 'bus', 'addr']);
+    for (const key of ['driver', 'port', 'chassis', 'id', 'bus', 'addr']) assert.ok(key in ports[0]!, key);
     assert.equal(ports[0]!.bus, 'pcie.0');
     const nic = devices.find((d) => d.id === 'net0')!;
     assert.match(String(nic.bus), /^pci\.\d+$/);
@@ -171,7 +172,9 @@ describe('domain XML → QEMU argv', () => {
     refuses(domain(`<disk type='network' device='disk'><source protocol='nbd' name='x'><host name='h'/></source><target dev='vda'/></disk>`), /disk type 'network'/);
     refuses(domain(`<disk type='file' device='disk'><driver name='qemu' type='vmdk'/><source file='/i/x'/><target dev='vda'/></disk>`), /disk format 'vmdk'/);
     refuses(domain(`<disk type='file' device='disk'><source file='relative.img'/><target dev='vda'/></disk>`), /must be an absolute path/);
-    refuses(domain('', { machine: 'microvm' }), /machine type 'microvm' is not supported/);
+    const microvm = live(domain(''));
+    microvm.root.find('os', 'type')!.setAttr('machine', 'microvm');
+    assert.throws(() => buildQemuCommand(microvm, { monitorPath: '/m', accel: 'tcg' }), /machine type 'microvm' is not supported/);
     refuses(domain(`<interface type='ethernet'><target dev='a/b' managed='no'/></interface>`), /not a valid network interface name/);
     refuses(domain(`<interface type='ethernet'><target dev='..' managed='no'/></interface>`), /not a valid network interface name/);
     refuses(domain(`<interface type='bridge'><source bridge='br 0'/></interface>`), /bridge name 'br 0'/);

@@ -4,7 +4,7 @@
  */
 import { readAlias } from '../../../conf/devices/common.js';
 import type { DomainDef } from '../../../conf/domain.js';
-import { isQ35 } from '../../../conf/pci.js';
+import { isQ35 } from '../../../conf/qemu/machine-kind.js';
 import { ErrorCode, virtError } from '../../../errors.js';
 import type { XmlElement } from '../../../xml/index.js';
 import type { JsonObject } from '../qmp/protocol.js';
