@@ -10,12 +10,16 @@ import { formatGroups } from './format/help.js';
 import { type GlobalOptions, parseGlobalOptions } from './global-options.js';
 import { COMMANDS } from './registry.js';
 import { report, runCommandList, runCommandString } from './run.js';
-import { runInteractive, runScript } from './script.js';
+import { runScript } from './script.js';
 import { processOutput, Session } from './session.js';
 import { splitArgv } from './split.js';
 import { resolveUri } from './uri.js';
 
+/** Set by the bundler (scripts/bundle-cli.mjs); the tsc build reads package.json. */
+declare const __VIRTKIT_VERSION__: string | undefined;
+
 function version(): string {
+  if (typeof __VIRTKIT_VERSION__ === 'string') return __VIRTKIT_VERSION__;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
@@ -71,7 +75,7 @@ async function dispatch(g: GlobalOptions, session: Session): Promise<boolean> {
   if (g.rest.length > 1) return runCommandList(session, splitArgv(g.rest));
   // virsh ends a session of typed or piped commands with 0 whatever failed in between; --strict does not.
   const ok = process.stdin.isTTY
-    ? await runInteractive(session, process.stdin, process.stdout, { banner: !g.quiet })
+    ? await (await import('./interactive.js')).runInteractive(session, process.stdin, process.stdout, { banner: !g.quiet })
     : await runScript(session, process.stdin);
   return ok || !session.options.strict;
 }

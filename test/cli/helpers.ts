@@ -1,4 +1,4 @@
-/** Runs the built CLI (`dist/cli/main.js`) as a subprocess with an argv array, and fixture XML for the tests. */
+/** Runs the built CLI (`dist/cli/virtkit.cjs`, the package's bin) as a subprocess with an argv array, and fixture XML for the tests. */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built entry point; `npm test` builds it first (or run `npx tsc -p .`). */
-export const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The built entry point users run (bundle + code cache); `npm run build` makes it. */
+export const MAIN = fileURLToPath(new URL('../../dist/cli/virtkit.cjs', import.meta.url));
 
 /** Environment variables that choose the default URI; tests start without them. */
 export const URI_VARIABLES = ['VIRTKIT_DEFAULT_URI', 'VIRSH_DEFAULT_CONNECT_URI', 'LIBVIRT_DEFAULT_URI'] as const;
@@ -29,7 +29,7 @@ export interface RunOptions {
 
 /** `virtkit ...args`, resolved when the process exits. */
 export function virtkit(args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with 'npx tsc -p .'`);
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first with 'npm run build'`);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of URI_VARIABLES) delete env[name];
   Object.assign(env, options.env);
