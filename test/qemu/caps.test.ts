@@ -6,6 +6,8 @@ import { after, describe, test } from 'node:test';
 import { ErrorCode, isVirtError } from '../../src/index.js';
 import { capsCacheFile, clearCapsMemo, qemuCapabilities } from '../../src/drivers/qemu/caps/cache.js';
 import { probeKvm, runProbeGuest } from '../../src/drivers/qemu/caps/kvm-probe.js';
+import { capsFromProbe, hostFromProbes } from '../../src/drivers/qemu/caps/model.js';
+import { QEMU_7_2_X86_64 } from '../../src/conf/caps/index.js';
 import { QEMU, privateDir, qemuTestOptions } from './helpers.js';
 
 const opts = qemuTestOptions();
@@ -40,6 +42,19 @@ describe('QEMU capability probe', opts, () => {
     if (!existsSync('/dev/kvm')) assert.equal(caps.kvm.usable, false);
     if (caps.kvm.usable) assert.ok(caps.machines.kvm.length > 0);
     else assert.deepEqual(caps.machines.kvm, []);
+  });
+
+  test("feeds the capability model: on QEMU 7.2 it equals define-time defaults' built-in QEMU 7.2 table, KVM aside", async () => {
+    const probe = await qemuCapabilities(QEMU, { cacheDir: dir });
+    const caps = capsFromProbe(probe);
+    assert.equal(caps.flags.has('kvm'), probe.kvm.usable);
+    if (probe.version.major !== 7 || probe.version.minor !== 2) return; // the table describes 7.2 only
+    const builtin = QEMU_7_2_X86_64;
+    assert.deepEqual([...caps.flags].filter((f) => f !== 'kvm').sort(), [...builtin.flags].filter((f) => f !== 'kvm').sort());
+    const strip = (m: object) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined));
+    assert.deepEqual(caps.machines.tcg.map(strip), builtin.machines.tcg.map(strip));
+    assert.equal(Math.floor(caps.version / 1000), Math.floor(builtin.version / 1000));
+    assert.deepEqual(hostFromProbes([probe]).emulators, { x86_64: QEMU });
   });
 
   test('the result is cached per binary in a private file and reused by a later process', async () => {

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../../test/atomic-write.js';
 import { type ProbeOptions, probeQemu, type QemuProbe } from './probe.js';
 
 /** Bumped whenever QemuProbe's shape or the probe's method changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface CacheKey {
   format: number;

@@ -36,6 +36,8 @@ export interface QemuProbe {
   machines: { tcg: ProbedMachine[]; kvm: ProbedMachine[] };
   /** Every QOM type (devices, backends, machines), sorted. */
   qomTypes: string[];
+  /** Properties of the `max` CPU model (libvirt reads `migratable` from it), sorted. */
+  cpuProperties: string[];
   /** QMP command and event names the binary knows, sorted. */
   commands: string[];
   events: string[];
@@ -60,7 +62,7 @@ function machineOf(m: QmpMachineInfo): ProbedMachine {
     maxCpus: m['cpu-max'],
     defaultCpu: cpu?.replace(/-[a-z0-9_]+-cpu$/, ''),
     defaultRamId: m['default-ram-id'],
-    hotplugCpus: m['hotpluggable-cpus'],
+    hotplugCpus: m['hotpluggable-cpus'] || undefined,
     numaMemSupported: m['numa-mem-supported'] || undefined,
     deprecated: m.deprecated || undefined,
   };
@@ -110,7 +112,9 @@ export async function probeQemu(emulator: string, options: ProbeOptions = {}): P
       qmp.execute('query-qmp-schema'),
       qmp.execute('qom-list-types', { abstract: false }),
     ]);
-    return { version, target, machines, schema, types };
+    const cpuType = types.find((t) => /^max-.*-cpu$/.test(t.name))?.name;
+    const cpuProps = cpuType ? await qmp.execute('qom-list-properties', { typename: cpuType }).catch(() => []) : [];
+    return { version, target, machines, schema, types, cpuProps };
   });
   const { major, minor, micro } = base.version.qemu;
   const x86 = base.target.arch === 'x86_64' || base.target.arch === 'i386';
@@ -132,6 +136,7 @@ export async function probeQemu(emulator: string, options: ProbeOptions = {}): P
     arch: ARCH_NAMES[base.target.arch] ?? base.target.arch,
     machines: { tcg: sortMachines(base.machines), kvm: sortMachines(kvmMachines) },
     qomTypes: base.types.map((t) => t.name).sort(),
+    cpuProperties: base.cpuProps.map((p) => p.name).sort(),
     commands: names('command'),
     events: names('event'),
     kvm,

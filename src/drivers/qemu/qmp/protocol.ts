@@ -88,6 +88,7 @@ export interface QmpCommands {
   'query-qmp-schema': Cmd<NoArgs, { 'meta-type': string; name: string }[]>;
   'qom-list-types': Cmd<{ implements?: string; abstract?: boolean } | undefined, { name: string; parent?: string }[]>;
   'qom-list': Cmd<{ path: string }, QomProperty[]>;
+  'qom-list-properties': Cmd<{ typename: string }, QomProperty[]>;
   'qom-get': Cmd<{ path: string; property: string }, Json>;
   'query-block': Cmd<NoArgs, QmpBlockInfo[]>;
   'query-named-block-nodes': Cmd<{ flat?: boolean } | undefined, { 'node-name': string; drv: string; file: string }[]>;
