@@ -46,12 +46,17 @@ export function parseUri(uri: string): ParsedUri {
 
 export async function openDriver(uri: string, options: OpenOptions): Promise<Driver> {
   const parsed = parseUri(uri);
+  // As libvirt: a transport, a host or a socket means the remote driver (libvirtd or virtkitd).
+  if (parsed.transport || parsed.host !== '' || parsed.params.has('socket')) {
+    const { openRemoteDriver } = await import('./remote/index.js');
+    return openRemoteDriver(uri, parsed, options);
+  }
   if (parsed.scheme === 'test' && !parsed.transport && parsed.host === '') {
     const { openTestDriver } = await import('./test/index.js');
     return openTestDriver(uri, parsed, options);
   }
   throw new VirtError(
     ErrorCode.NO_SUPPORT,
-    `no connection driver available for '${uri}' (supported: test:///default, test:///default?state=DIR)`,
+    `no connection driver available for '${uri}' (supported: test:///default, test:///default?state=DIR, and remote URIs such as qemu+unix:///system?socket=PATH, qemu+tcp://HOST/system, qemu+ssh://HOST/system)`,
   );
 }
