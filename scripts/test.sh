@@ -21,6 +21,10 @@ command -v virsh >/dev/null 2>&1 || missing+=(libvirt-clients)
 [ -x /usr/sbin/libvirtd ] || missing+=(libvirt-daemon)
 dpkg-query -W -f='${Status}' libvirt-daemon-driver-qemu 2>/dev/null | grep -q 'ok installed' || missing+=(libvirt-daemon-driver-qemu)
 /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1 || missing+=(python3-libvirt)
+# qemu+ssh:// is tested with the system's ssh against a private sshd, nc -U on the far side.
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${missing[*]}"

@@ -8,7 +8,7 @@ import { Connection, DeviceModify, DomainState, DomainXML, ErrorCode, isVirtErro
 import { parseUri } from '../../src/drivers/registry.js';
 import { remoteTarget, shQuote, sshRemoteCommand } from '../../src/drivers/remote/uri.js';
 import { domainXml, rejectsWith } from '../core/helpers.js';
-import { freePort, type InProcessDaemon, type Libvirtd, missingPeers, startInProcess, startLibvirtd, unavailable } from './helpers.js';
+import { freePort, type InProcessDaemon, type Libvirtd, missingPeers, startInProcess, startLibvirtd, startSshd, unavailable } from './helpers.js';
 
 const nic = (mac: string) => `<interface type='network'><mac address='${mac}'/><source network='default'/><model type='virtio'/></interface>`;
 const slowGuest = (ms: number) => `<vkt:unplug xmlns:vkt='urn:virtkit:test' ack='delay' delay-ms='${ms}'/>`;
@@ -213,5 +213,35 @@ if (noLibvirtd) {
         await conn.close();
       }
     });
+  });
+}
+
+const noSsh = missingPeers(['sshd']);
+if (noSsh) {
+  unavailable('remote driver over ssh', noSsh);
+} else {
+  test('+ssh: the system ssh client, a real sshd, nc -U on the far side, events included', async () => {
+    const [d, sshd] = await Promise.all([startInProcess(), startSshd()]);
+    try {
+      const q = new URLSearchParams({ keyfile: sshd.keyfile, no_verify: '1', no_tty: '1', known_hosts: sshd.knownHosts, socket: d.socket });
+      const conn = await Connection.open(`test+ssh://${sshd.user}@127.0.0.1:${sshd.port}/default?${q}`);
+      assert.equal(conn.getType(), 'Test');
+      const stream = conn.events({ types: ['device-added'] });
+      await stream.ready;
+      const dom = await conn.defineXML(domainXml({ name: 'overssh' }));
+      await dom.create();
+      assert.deepEqual(await dom.attachDevice(nic('52:54:00:00:00:41')), { alias: 'net0' });
+      const { value } = await stream.next();
+      assert.equal(value?.type === 'device-added' && value.alias, 'net0');
+      await stream.return?.();
+      await dom.destroy();
+      await dom.undefine();
+      await conn.close();
+      // A wrong key: ssh fails, and its words reach the caller.
+      const bad = new URLSearchParams({ keyfile: `${sshd.keyfile}.pub`, no_verify: '1', no_tty: '1', known_hosts: sshd.knownHosts, socket: d.socket });
+      await assert.rejects(Connection.open(`test+ssh://${sshd.user}@127.0.0.1:${sshd.port}/default?${bad}`), /End of file while reading data: Input\/output error: .*(Permission denied|Load key)/s);
+    } finally {
+      await Promise.all([d.stop(), sshd.stop()]);
+    }
   });
 }

@@ -22,8 +22,13 @@ export const VIRSH = '/usr/bin/virsh';
 export const LIBVIRTD = '/usr/sbin/libvirtd';
 
 /** Why a peer is unusable here, or undefined when it is fine. */
-export function missingPeers(which: ('virsh' | 'libvirtd' | 'python3-libvirt')[]): string | undefined {
+export function missingPeers(which: ('virsh' | 'libvirtd' | 'python3-libvirt' | 'sshd')[]): string | undefined {
   const missing: string[] = [];
+  if (which.includes('sshd')) {
+    if (!existsSync('/usr/sbin/sshd')) missing.push('sshd (apt-get install openssh-server)');
+    if (spawnSync('ssh', ['-V']).error) missing.push('ssh (apt-get install openssh-client)');
+    if (spawnSync('sh', ['-c', 'command -v nc']).status !== 0) missing.push('nc (apt-get install netcat-openbsd)');
+  }
   if (which.includes('virsh') && !existsSync(VIRSH)) missing.push('virsh (apt-get install libvirt-clients)');
   if (which.includes('libvirtd') && !existsSync(LIBVIRTD)) missing.push('libvirtd (apt-get install libvirt-daemon)');
   if (which.includes('python3-libvirt')) {
@@ -373,4 +378,75 @@ export async function virshSteps(uri: string, cmds: string[], extra: string[] = 
   const errs = cut(r.stderr, /^error: @@\d+@@\n/m);
   if (outs.length !== cmds.length) throw new Error(`virsh session ended early: ${r.stdout}\n${r.stderr}`);
   return cmds.map((cmd, i) => ({ cmd, out: outs[i]!, err: errs[i] ?? '' }));
+}
+
+export interface Sshd {
+  port: number;
+  user: string;
+  /** Private key accepted by this sshd. */
+  keyfile: string;
+  knownHosts: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private OpenSSH server on 127.0.0.1 (its own host key, config and authorized key in a temp
+ * folder; key login only) so `+ssh` URIs run the real ssh client against a real sshd.
+ */
+export async function startSshd(): Promise<Sshd> {
+  const { dir, cleanup } = tempDir('virtkit-sshd-');
+  const user = (await import('node:os')).userInfo().username;
+  const keygen = (file: string) => spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file], { encoding: 'utf8' });
+  for (const f of ['hostkey', 'id']) {
+    const r = keygen(join(dir, f));
+    if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`);
+  }
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id.pub')));
+  if (process.getuid?.() === 0) spawnSync('mkdir', ['-p', '-m', '0755', '/run/sshd']);
+  const port = await freePort();
+  const config = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'hostkey')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `AllowUsers ${user}`,
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'PermitRootLogin prohibit-password',
+    'LogLevel ERROR',
+  ].join('\n');
+  writeFileSync(join(dir, 'sshd_config'), `${config}\n`);
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const deadline = Date.now() + 10_000;
+  while (!(await canConnect({ host: '127.0.0.1', port }))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      cleanup();
+      throw new Error(`sshd did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    user,
+    keyfile: join(dir, 'id'),
+    knownHosts: join(dir, 'known_hosts'),
+    stop: () =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          cleanup();
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
+        child.kill('SIGTERM');
+      }),
+  };
 }
