@@ -76,6 +76,10 @@ export const domainHandlers: Handler[] = [
     await ctx.driver.refresh(dom(a.dom));
     return { checkpoints: [], ret: 0 };
   }),
+  handle(P.DOMAIN_GET_SECURITY_LABEL, async (ctx, a) => {
+    await ctx.driver.refresh(dom(a.dom));
+    return { label: [0], enforcing: 0 };
+  }),
   handle(P.DOMAIN_GET_SECURITY_LABEL_LIST, async (ctx, a) => {
     await ctx.driver.refresh(dom(a.dom));
     return { labels: [], ret: 0 };

@@ -1802,15 +1802,15 @@ export function decRemoteDomainListAllCheckpointsRet(r: XdrReader): RemoteDomain
   };
 }
 
-export interface RemoteDomainGetSecurityLabelListArgs {
+export interface RemoteDomainGetSecurityLabelArgs {
   dom: RemoteNonnullDomain;
 }
 
-export function encRemoteDomainGetSecurityLabelListArgs(w: XdrWriter, v: RemoteDomainGetSecurityLabelListArgs): void {
+export function encRemoteDomainGetSecurityLabelArgs(w: XdrWriter, v: RemoteDomainGetSecurityLabelArgs): void {
   encRemoteNonnullDomain(w, v.dom);
 }
 
-export function decRemoteDomainGetSecurityLabelListArgs(r: XdrReader): RemoteDomainGetSecurityLabelListArgs {
+export function decRemoteDomainGetSecurityLabelArgs(r: XdrReader): RemoteDomainGetSecurityLabelArgs {
   return {
     dom: decRemoteNonnullDomain(r),
   };
@@ -1830,6 +1830,20 @@ export function decRemoteDomainGetSecurityLabelRet(r: XdrReader): RemoteDomainGe
   return {
     label: r.array(4097, (r) => (r.int() << 24) >> 24),
     enforcing: r.int(),
+  };
+}
+
+export interface RemoteDomainGetSecurityLabelListArgs {
+  dom: RemoteNonnullDomain;
+}
+
+export function encRemoteDomainGetSecurityLabelListArgs(w: XdrWriter, v: RemoteDomainGetSecurityLabelListArgs): void {
+  encRemoteNonnullDomain(w, v.dom);
+}
+
+export function decRemoteDomainGetSecurityLabelListArgs(r: XdrReader): RemoteDomainGetSecurityLabelListArgs {
+  return {
+    dom: decRemoteNonnullDomain(r),
   };
 }
 
@@ -2606,6 +2620,14 @@ export const remoteProcedures = {
     name: 'DOMAIN_LIST_ALL_CHECKPOINTS',
     args: { encode: encRemoteDomainListAllCheckpointsArgs, decode: decRemoteDomainListAllCheckpointsArgs } as Codec<RemoteDomainListAllCheckpointsArgs>,
     ret: { encode: encRemoteDomainListAllCheckpointsRet, decode: decRemoteDomainListAllCheckpointsRet } as Codec<RemoteDomainListAllCheckpointsRet>,
+    priority: 'high',
+    acl: ['domain:read'],
+  },
+  DOMAIN_GET_SECURITY_LABEL: {
+    proc: 121,
+    name: 'DOMAIN_GET_SECURITY_LABEL',
+    args: { encode: encRemoteDomainGetSecurityLabelArgs, decode: decRemoteDomainGetSecurityLabelArgs } as Codec<RemoteDomainGetSecurityLabelArgs>,
+    ret: { encode: encRemoteDomainGetSecurityLabelRet, decode: decRemoteDomainGetSecurityLabelRet } as Codec<RemoteDomainGetSecurityLabelRet>,
     priority: 'high',
     acl: ['domain:read'],
   },
