@@ -73,6 +73,8 @@ export const StateReason = {
   SHUTOFF_UNKNOWN: 0,
   SHUTOFF_SHUTDOWN: 1,
   SHUTOFF_DESTROYED: 2,
+  SHUTOFF_CRASHED: 3,
+  SHUTOFF_FAILED: 6,
 } as const;
 
 /** virDomainEventType (lifecycle event kinds). */
@@ -98,6 +100,8 @@ export const LifecycleDetail = {
   RESUMED_UNPAUSED: 0,
   STOPPED_SHUTDOWN: 0,
   STOPPED_DESTROYED: 1,
+  STOPPED_CRASHED: 2,
+  STOPPED_FAILED: 5,
   SHUTDOWN_FINISHED: 0,
 } as const;
 

@@ -27,7 +27,7 @@ test('domains defined and started by one process are seen, live, by another', as
   assert.equal(await dom.isActive(), true);
   assert.match(await dom.getXMLDesc(), /<alias name='virtio-disk0'\/>/);
   assert.equal(statSync(dir).mode & 0o777, 0o700);
-  for (const f of readdirSync(join(dir, 'config'))) assert.equal(statSync(join(dir, 'config', f)).mode & 0o777, 0o600);
+  for (const f of readdirSync(join(dir, 'domains'))) assert.equal(statSync(join(dir, 'domains', f)).mode & 0o777, 0o600);
   await conn.close();
 });
 

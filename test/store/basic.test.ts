@@ -1,9 +1,9 @@
-/** StateStore in one process: round trips, layout, modes, name checks, lock discipline. */
+/** StateStore in one process: round trips, layout, modes, name checks, lock discipline, migration of 0.1 folders. */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { StateStore } from '../../src/drivers/test/store.js';
+import { StateStore } from '../../src/hypervisor/store/state-store.js';
 import { ErrorCode } from '../../src/errors.js';
 import { tempDir } from './fixtures/helpers.js';
 
@@ -23,16 +23,17 @@ describe('StateStore round trip', () => {
     const store = fresh();
     assert.deepEqual(store.loadAll(), []);
     assert.deepEqual(store.readDriverState(), {});
-    assert.equal(store.generation(), 0);
+    assert.equal(store.isEmpty(), true);
     assert.equal(store.load('a'), undefined);
 
-    await store.withLock(() => {
-      store.writeConfig('b', '<domain><name>b</name></domain>');
+    await store.withDomainLock('b', () => store.writeConfig('b', '<domain><name>b</name></domain>'));
+    await store.withDomainLock('a', () => {
       store.writeConfig('a', '<domain><name>a</name></domain>');
       store.writeStatus('a', '<domstatus state="running"/>');
-      store.writeStatus('t', '<domstatus transient="yes"/>');
-      store.writeDriverState({ nextId: 3, nextVnet: 1, nested: { x: [1, 2] } });
     });
+    await store.withDomainLock('t', () => store.writeStatus('t', '<domstatus transient="yes"/>'));
+    await store.withLock(() => store.writeDriverState({ nextId: 3, nextVnet: 1, nested: { x: [1, 2] } }));
+    assert.equal(store.isEmpty(), false);
 
     assert.deepEqual(store.loadAll(), [
       { name: 'a', config: '<domain><name>a</name></domain>', status: '<domstatus state="running"/>' },
@@ -46,8 +47,8 @@ describe('StateStore round trip', () => {
     const again = StateStore.open(store.dir);
     assert.deepEqual(again.loadAll(), store.loadAll());
 
-    await store.withLock(() => {
-      store.removeStatus('a');
+    await store.withDomainLock('a', () => store.removeStatus('a'));
+    await store.withDomainLock('t', () => {
       store.removeConfig('t'); // absent: no error
       store.removeStatus('t');
     });
@@ -61,71 +62,80 @@ describe('StateStore round trip', () => {
   it('keeps non-ASCII and odd-but-legal names intact', async () => {
     const store = fresh();
     const names = ['ünï cødé', '.hidden', 'a..b', '-dash', 'x.xml', '.tmp-1-abcdefabcdef'];
-    await store.withLock(() => {
-      for (const n of names) store.writeConfig(n, `<domain><name>${n}</name></domain>`);
-    });
+    for (const n of names) await store.withDomainLock(n, () => store.writeConfig(n, `<domain><name>${n}</name></domain>`));
     assert.deepEqual(store.loadAll().map((d) => d.name), [...names].sort());
     for (const n of names) assert.equal(store.load(n)?.config, `<domain><name>${n}</name></domain>`);
   });
 
   it('creates the folder 0700 and every file 0600', async () => {
     const store = fresh();
-    await store.withLock(() => {
+    await store.withDomainLock('a', () => {
       store.writeConfig('a', '<domain/>');
       store.writeStatus('a', '<domstatus/>');
+      // A domain's lock file exists only while held.
+      assert.equal(readdirSync(join(store.dir, 'locks')).length, 1);
+      for (const f of readdirSync(join(store.dir, 'locks'))) assert.equal(mode(join(store.dir, 'locks', f)), 0o600);
+    });
+    await store.withLock(() => {
       store.writeDriverState({ n: 1 });
       // The lock file exists only while held.
       assert.equal(mode(join(store.dir, 'lock')), 0o600);
     });
-    for (const d of ['', 'config', 'status']) assert.equal(mode(join(store.dir, d)), 0o700, `dir ${d}`);
-    for (const f of ['config/a.xml', 'status/a.xml', 'driver.json', 'generation']) {
-      assert.equal(mode(join(store.dir, f)), 0o600, f);
-    }
+    for (const d of ['', 'domains', 'locks']) assert.equal(mode(join(store.dir, d)), 0o700, `dir ${d}`);
+    for (const f of ['domains/a.state', 'driver.json']) assert.equal(mode(join(store.dir, f)), 0o600, f);
     assert.equal(existsSync(join(store.dir, 'lock')), false);
-    assert.deepEqual(readdirSync(store.dir).sort(), ['config', 'driver.json', 'generation', 'status']);
+    assert.deepEqual(readdirSync(join(store.dir, 'locks')), []);
+    assert.deepEqual(readdirSync(store.dir).sort(), ['domains', 'driver.json', 'locks']);
   });
 
   it('refuses unsafe names with INVALID_ARG and writes nothing', async () => {
     const store = fresh();
-    const bad = ['', '.', '..', 'a/b', '/etc/passwd', '../escape', 'nul\0byte', 'x'.repeat(252)];
-    await store.withLock(() => {
-      for (const name of bad) {
-        for (const op of [
-          () => store.writeConfig(name, '<domain/>'),
-          () => store.writeStatus(name, '<domstatus/>'),
-          () => store.removeConfig(name),
-          () => store.removeStatus(name),
-          () => store.load(name),
-        ]) {
-          assert.throws(op, (err: { code?: number }) => err.code === ErrorCode.INVALID_ARG, JSON.stringify(name));
-        }
-      }
-    });
-    assert.deepEqual(readdirSync(store.dir).sort(), ['config', 'status']);
-    assert.deepEqual(readdirSync(join(store.dir, 'config')), []);
-    assert.deepEqual(readdirSync(join(store.dir, 'status')), []);
-    assert.equal(store.generation(), 0);
+    const bad = ['', '.', '..', 'a/b', '/etc/passwd', '../escape', 'nul\0byte', 'x'.repeat(250)];
+    for (const name of bad) {
+      await assert.rejects(store.withDomainLock(name, () => assert.fail('must not run')), { code: ErrorCode.INVALID_ARG });
+      assert.throws(() => store.load(name), (err: { code?: number }) => err.code === ErrorCode.INVALID_ARG, JSON.stringify(name));
+    }
+    assert.deepEqual(readdirSync(store.dir).sort(), ['domains', 'locks']);
+    assert.deepEqual(readdirSync(join(store.dir, 'domains')), []);
     // The longest name that fits NAME_MAX is fine.
-    await store.withLock(() => store.writeConfig('x'.repeat(251), '<domain/>'));
+    const longest = 'x'.repeat(249);
+    await store.withDomainLock(longest, () => store.writeConfig(longest, '<domain/>'));
     assert.equal(store.loadAll().length, 1);
   });
 
-  it('bumps the generation on every write, not on a no-op remove', async () => {
+  it('keeps config and status of a domain in one record, replaced in one step', async () => {
     const store = fresh();
-    const seen = [store.generation()];
-    await store.withLock(() => {
-      store.writeConfig('a', '1');
-      seen.push(store.generation());
-      store.writeStatus('a', '2');
-      seen.push(store.generation());
-      store.writeDriverState({});
-      seen.push(store.generation());
-      store.removeConfig('a');
-      seen.push(store.generation());
-      store.removeConfig('a');
-      assert.equal(store.generation(), seen.at(-1));
-    });
-    assert.equal(new Set(seen).size, seen.length);
+    await store.withDomainLock('a', () => store.commitDomain('a', { config: '<domain>1</domain>', status: '<domstatus>1</domstatus>' }));
+    assert.deepEqual(readdirSync(join(store.dir, 'domains')), ['a.state']);
+    assert.deepEqual(store.load('a'), { name: 'a', config: '<domain>1</domain>', status: '<domstatus>1</domstatus>' });
+    await store.withDomainLock('a', () => store.commitDomain('a', { config: '<domain>2</domain>' }));
+    assert.deepEqual(store.load('a'), { name: 'a', config: '<domain>2</domain>' });
+    await store.withDomainLock('a', () => store.commitDomain('a', {}));
+    assert.equal(store.load('a'), undefined);
+    assert.deepEqual(readdirSync(join(store.dir, 'domains')), []);
+  });
+
+  it('reports a record it did not write as READ_FAILED', () => {
+    const store = fresh();
+    writeFileSync(join(store.dir, 'domains', 'odd.state'), 'virtkit-domain 1 config=99 status=0\n<domain/>');
+    assert.throws(() => store.load('odd'), { code: ErrorCode.READ_FAILED });
+  });
+
+  it('folds a folder written by virtkit 0.1 (config/, status/, generation) into records', async () => {
+    const store = fresh();
+    mkdirSync(join(store.dir, 'config'));
+    mkdirSync(join(store.dir, 'status'));
+    writeFileSync(join(store.dir, 'config', 'a.xml'), '<domain><name>a</name></domain>');
+    writeFileSync(join(store.dir, 'status', 'a.xml'), '<domstatus/>');
+    writeFileSync(join(store.dir, 'config', 'b.xml'), '<domain><name>b</name></domain>');
+    writeFileSync(join(store.dir, 'generation'), '7\n');
+    assert.equal(await store.withLock(() => store.migrateLegacy()), 2);
+    assert.deepEqual(store.loadAll(), [
+      { name: 'a', config: '<domain><name>a</name></domain>', status: '<domstatus/>' },
+      { name: 'b', config: '<domain><name>b</name></domain>' },
+    ]);
+    assert.deepEqual(readdirSync(store.dir).sort(), ['domains', 'locks']);
+    assert.equal(await store.withLock(() => store.migrateLegacy()), 0);
   });
 
   it('reports a corrupt driver.json as READ_FAILED', () => {
@@ -145,16 +155,20 @@ describe('StateStore round trip', () => {
 });
 
 describe('StateStore lock discipline in one process', () => {
-  it('refuses writes without the lock, including from a callback that outlives it', async () => {
+  it('refuses writes without the right lock, including from a callback that outlives it', async () => {
     const store = fresh();
     assert.throws(() => store.writeConfig('a', 'x'), { code: ErrorCode.INTERNAL_ERROR });
     assert.throws(() => store.writeStatus('a', 'x'), { code: ErrorCode.INTERNAL_ERROR });
     assert.throws(() => store.removeConfig('a'), { code: ErrorCode.INTERNAL_ERROR });
     assert.throws(() => store.removeStatus('a'), { code: ErrorCode.INTERNAL_ERROR });
     assert.throws(() => store.writeDriverState({}), { code: ErrorCode.INTERNAL_ERROR });
+    // The folder lock does not stand in for a domain's lock, nor one domain's for another's.
+    await store.withLock(() => assert.throws(() => store.writeConfig('a', 'x'), /without holding the lock of domain 'a'/));
+    await store.withDomainLock('b', () => assert.throws(() => store.writeConfig('a', 'x'), { code: ErrorCode.INTERNAL_ERROR }));
+    await store.withDomainLock('b', () => assert.throws(() => store.writeDriverState({}), { code: ErrorCode.INTERNAL_ERROR }));
 
     let late: Promise<unknown> | undefined;
-    await store.withLock(() => {
+    await store.withDomainLock('a', () => {
       late = new Promise((resolve) => setImmediate(resolve)).then(() => store.writeConfig('a', 'x'));
     });
     await assert.rejects(late!, { code: ErrorCode.INTERNAL_ERROR });
@@ -163,11 +177,11 @@ describe('StateStore lock discipline in one process', () => {
 
   it('is re-entrant', async () => {
     const store = fresh();
-    const result = await store.withLock(async () => {
+    const result = await store.withDomainLock('a', async () => {
       await new Promise((r) => setImmediate(r));
       return store.withLock(async () => {
         store.writeConfig('a', '1');
-        return store.withLock(() => 42);
+        return store.withDomainLock('a', () => store.withLock(() => 42));
       });
     });
     assert.equal(result, 42);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { StateStore } from '../../src/drivers/test/store.js';
+import { StateStore } from '../../src/hypervisor/store/state-store.js';
 import { ErrorCode } from '../../src/errors.js';
 import { tempDir, Worker } from './fixtures/helpers.js';
 
@@ -26,7 +26,7 @@ function lockOwnerPid(dir: string): number {
 
 function assertNoLockLeftovers(dir: string): void {
   assert.deepEqual(
-    readdirSync(dir).filter((f) => f.startsWith('lock') || f.startsWith('.tmp-')),
+    readdirSync(dir).filter((f) => f === 'lock' || f.startsWith('lock.') || f.startsWith('.tmp-')),
     [],
   );
 }
@@ -67,6 +67,27 @@ describe('cross-process lock', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  it("a domain's lock holds back that domain only, not the folder or other domains", async () => {
+    const dir = newDir();
+    const log = join(t.dir, `domains-${seq}.log`);
+    writeFileSync(log, '');
+    const a = await Worker.start(dir);
+    const b = await Worker.start(dir);
+    a.send({ op: 'hold-domain', name: 'one', file: log, text: 'A releases one\n' });
+    await a.next((m) => m.locked === true);
+    // Another domain and the folder lock are free while 'one' is held...
+    await b.call({ op: 'domain-locked-append', name: 'two', file: log, text: 'B has two\n' });
+    await b.call({ op: 'locked-append', file: log, text: 'B has the folder\n' });
+    // ... while 'one' itself waits for A.
+    b.send({ op: 'domain-locked-append', name: 'one', file: log, text: 'B has one\n' });
+    const waiting = await b.next((m) => m.waiting !== undefined);
+    assert.equal(waiting.waiting, a.pid);
+    a.send({ op: 'release' });
+    await b.next((m) => m.op === 'domain-locked-append');
+    assert.equal(readFileSync(log, 'utf8'), 'B has two\nB has the folder\nA releases one\nB has one\n');
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it('times out with OPERATION_TIMEOUT naming the live holder', async () => {
     const dir = newDir();
     const a = await Worker.start(dir);
@@ -93,9 +114,22 @@ describe('stale locks', () => {
     assert.equal(lockOwnerPid(dir), a.pid, 'the dead holder left its lock behind');
 
     const store = StateStore.open(dir, { lockTimeoutMs: 5000 });
-    await store.withLock(() => store.writeConfig('after', '<domain/>'));
-    assert.equal(store.load('after')?.config, '<domain/>');
+    await store.withLock(() => store.writeDriverState({ after: true }));
+    assert.deepEqual(store.readDriverState(), { after: true });
     assertNoLockLeftovers(dir);
+  });
+
+  it("breaks a domain's lock of a holder killed while holding it", async () => {
+    const dir = newDir();
+    const a = await Worker.start(dir);
+    a.send({ op: 'hold-domain', name: 'vm' });
+    await a.next((m) => m.locked === true);
+    await a.kill();
+    assert.equal(readdirSync(join(dir, 'locks')).length, 1, 'the dead holder left its lock behind');
+    const store = StateStore.open(dir, { lockTimeoutMs: 5000 });
+    await store.withDomainLock('vm', () => store.writeConfig('vm', '<domain/>'));
+    assert.equal(store.load('vm')?.config, '<domain/>');
+    assert.deepEqual(readdirSync(join(dir, 'locks')), []);
   });
 
   it('lets exactly one of several racing waiters break a stale lock', async () => {

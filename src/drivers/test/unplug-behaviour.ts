@@ -9,11 +9,13 @@
  * answers after delay-ms), `never` (the guest ignores the request), `reject`
  * (the guest refuses after delay-ms, raising device-removal-failed).
  */
-import { ErrorCode, virtError } from '../../errors.js';
 import type { DomainDef } from '../../conf/index.js';
+import { ErrorCode, virtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/index.js';
 
 export const TEST_NAMESPACE = 'urn:virtkit:test';
+/** A simulated guest answers within a day at the latest. */
+export const MAX_DELAY_MS = 86_400_000;
 
 export interface UnplugBehaviour {
   ack: 'immediate' | 'delay' | 'never' | 'reject';
@@ -40,6 +42,8 @@ export function unplugBehaviour(def: DomainDef): UnplugBehaviour {
     throw virtError(ErrorCode.XML_ERROR, `invalid unplug ack '${ack}' in test driver metadata (expected immediate, delay, never or reject)`);
   }
   const d = node.attr('delay-ms') ?? '0';
-  if (!/^\d+$/.test(d)) throw virtError(ErrorCode.XML_ERROR, `invalid delay-ms '${d}' in test driver metadata`);
+  if (!/^\d{1,9}$/.test(d) || Number(d) > MAX_DELAY_MS) {
+    throw virtError(ErrorCode.XML_ERROR, `invalid delay-ms '${d}' in test driver metadata: expected milliseconds from 0 to ${MAX_DELAY_MS}`);
+  }
   return { ack, delayMs: Number(d) };
 }

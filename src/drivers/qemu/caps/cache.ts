@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ErrorCode, virtError } from '../../../errors.js';
-import { writeFileAtomic } from '../../test/atomic-write.js';
+import { writeFileAtomic } from '../../../hypervisor/store/atomic-write.js';
 import { type ProbeOptions, probeQemu, type QemuProbe } from './probe.js';
 
 /** Bumped whenever QemuProbe's shape or the probe's method changes. */

@@ -1,5 +1,5 @@
 /**
- * Crash-safe file replacement for the test driver's state folder: a reader, or a
+ * Crash-safe file replacement for state folders: a reader, or a
  * process started after a SIGKILL or power loss, sees either the old or the new
  * content of a file, never a torn mix.
  */
@@ -10,8 +10,16 @@ import { dirname, join } from 'node:path';
 /** Matches the temp files of {@link writeFileAtomic}; group 1 is the writer's pid. */
 export const TEMP_FILE_RE = /^\.tmp-(\d+)-[0-9a-f]{12}$/;
 
+/** Called between the steps of {@link writeFileAtomic} (crash-test hooks). */
+export interface WriteSteps {
+  /** The data is durable under the temp name; the target is untouched. */
+  staged?(): void;
+  /** The target has the new data; the rename is not yet durable. */
+  renamed?(): void;
+}
+
 /** Replaces `path` with `data` atomically and durably (temp file + fsync + rename + fsync of the directory). */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, steps?: WriteSteps): void {
   const dir = dirname(path);
   // Fixed-length name independent of the target, so a target name near NAME_MAX still
   // fits, and it never ends in `.xml`, so a directory listing can't mistake it for data.
@@ -30,6 +38,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     } finally {
       closeSync(fd);
     }
+    steps?.staged?.();
     renameSync(tmp, path);
   } catch (err) {
     try {
@@ -39,6 +48,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     }
     throw err;
   }
+  steps?.renamed?.();
   fsyncDir(dir);
 }
 

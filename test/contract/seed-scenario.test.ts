@@ -3,14 +3,14 @@
  * back into live XML, and the dumped XML of one NIC detaches exactly that NIC.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { DeviceModify, DomainXML, xml } from '../../src/index.js';
-import { bridgeNic, devicesOf, domainXml, freshConnection, parsed } from './helpers.js';
+import { DeviceModify, DomainXML, ErrorCode, xml } from '../../src/index.js';
+import { bridgeNic, devicesOf, domainXml, parsed, rejectsWith } from '../core/helpers.js';
+import { contractTest } from './harness.js';
 
 for (const type of ['xen', 'qemu'] as const) {
-  test(`${type} domain: attach two NICs, names written back, detach one by its dumped XML`, async () => {
-    const conn = await freshConnection();
-    const dom = await conn.defineXML(domainXml({ name: `seed-${type}`, type }));
+  contractTest(`${type} domain: attach two NICs, names written back, detach one by its dumped XML`, async (c) => {
+    const conn = await c.open();
+    const dom = await conn.defineXML(c.domain(domainXml({ name: `seed-${type}`, type })));
     await dom.create();
     const id = await dom.getID();
     assert.ok(id > 0);
@@ -44,12 +44,12 @@ for (const type of ['xen', 'qemu'] as const) {
     assert.doesNotMatch(inactive, /vnet|vif|<alias|<domain[^>]* id='/);
     assert.equal(devicesOf(inactive, 'interface').length, 0, 'live-only attach never reached the config');
     await conn.close();
-  });
+  }, (target) => target.domainTypes.includes(type));
 }
 
-test('live|config attach: same MAC and address in both, names only in live XML', async () => {
-  const conn = await freshConnection();
-  const dom = await conn.defineXML(domainXml({ name: 'both' }));
+contractTest('live|config attach: same MAC and address in both, names only in live XML', async (c) => {
+  const conn = await c.open();
+  const dom = await conn.defineXML(c.domain(domainXml({ name: 'both' })));
   await dom.create();
   await dom.attachDeviceFlags(bridgeNic, DeviceModify.LIVE | DeviceModify.CONFIG);
   const live = parsed(devicesOf(await dom.getXMLDesc(), 'interface')[0]!);
@@ -66,10 +66,10 @@ test('live|config attach: same MAC and address in both, names only in live XML',
   await conn.close();
 });
 
-test('vnet numbers come from a driver-wide counter and are never reused', async () => {
-  const conn = await freshConnection();
-  const a = await conn.defineXML(domainXml({ name: 'ctr-a' }));
-  const b = await conn.defineXML(domainXml({ name: 'ctr-b' }));
+contractTest('vnet numbers come from a driver-wide counter and are never reused', async (c) => {
+  const conn = await c.open();
+  const a = await conn.defineXML(c.domain(domainXml({ name: 'ctr-a' })));
+  const b = await conn.defineXML(c.domain(domainXml({ name: 'ctr-b' })));
   await a.create();
   await b.create();
   const seen: string[] = [];
@@ -84,9 +84,9 @@ test('vnet numbers come from a driver-wide counter and are never reused', async 
   await conn.close();
 });
 
-test('xen devids follow the creation sequence and are not reused after detach', async () => {
-  const conn = await freshConnection();
-  const dom = await conn.defineXML(domainXml({ name: 'xen-seq', type: 'xen', devices: bridgeNic }));
+contractTest('xen devids follow the creation sequence and are not reused after detach', async (c) => {
+  const conn = await c.open();
+  const dom = await conn.defineXML(c.domain(domainXml({ name: 'xen-seq', type: 'xen', devices: bridgeNic })));
   await dom.create();
   const id = await dom.getID();
   assert.equal(parsed(devicesOf(await dom.getXMLDesc(), 'interface')[0]!).child('target')?.attr('dev'), `vif${id}.0`);
@@ -94,11 +94,11 @@ test('xen devids follow the creation sequence and are not reused after detach', 
   await dom.attachDevice(bridgeNic);
   assert.equal(parsed(devicesOf(await dom.getXMLDesc(), 'interface')[0]!).child('target')?.attr('dev'), `vif${id}.1`);
   await conn.close();
-});
+}, (target) => target.domainTypes.includes('xen'));
 
-test('a user tap name is kept; a name in the reserved prefix is replaced unless managed=no', async () => {
-  const conn = await freshConnection();
-  const dom = await conn.defineXML(domainXml({ name: 'names' }));
+contractTest('a user tap name is kept; a name in the reserved prefix is replaced unless managed=no', async (c) => {
+  const conn = await c.open();
+  const dom = await conn.defineXML(c.domain(domainXml({ name: 'names' })));
   await dom.create();
   await dom.attachDevice(`<interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='mytap7'/></interface>`);
   await dom.attachDevice(`<interface type='ethernet'><mac address='52:54:00:00:00:02'/><target dev='vnet999'/></interface>`);
@@ -111,3 +111,25 @@ test('a user tap name is kept; a name in the reserved prefix is replaced unless 
   await conn.close();
 });
 
+
+contractTest("xen domains follow libxl's live rules, not QEMU's", async (c) => {
+  const conn = await c.open();
+  const dom = await conn.defineXML(c.domain(domainXml({ name: 'xen-rules', type: 'xen' })));
+  await dom.create();
+  // QEMU refuses a xen-bus disk live; libxl plugs it.
+  const xvdb = `<disk type='file' device='disk'><source file='/x/b.img'/><target dev='xvdb' bus='xen'/></disk>`;
+  await dom.attachDevice(xvdb);
+  assert.equal(devicesOf(await dom.getXMLDesc(), 'disk').length, 2);
+  assert.deepEqual((await dom.detachDevice(xvdb)).outcome, 'removed');
+  await rejectsWith(
+    dom.attachDevice(`<disk type='file'><source file='/x/c.img'/><target dev='vdc' bus='virtio'/></disk>`),
+    ErrorCode.CONFIG_UNSUPPORTED,
+    /disk bus 'virtio' cannot be hotplugged/,
+  );
+  await rejectsWith(dom.attachDevice(`<video><model type='vga'/></video>`), ErrorCode.CONFIG_UNSUPPORTED, /device type 'video' cannot be attached/);
+  await rejectsWith(dom.attachDevice(`<controller type='scsi' index='3'/>`), ErrorCode.CONFIG_UNSUPPORTED, /'scsi' controller cannot be hot plugged/);
+  // The same disk on a qemu domain is refused by QEMU's rules.
+  const q = await conn.defineXML(c.domain(domainXml({ name: 'qemu-rules' })));
+  await q.create();
+  await rejectsWith(q.attachDevice(xvdb), ErrorCode.OPERATION_UNSUPPORTED, /disk bus 'xen' cannot be hotplugged/);
+}, (target) => target.domainTypes.includes('xen'));

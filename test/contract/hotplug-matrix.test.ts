@@ -3,9 +3,9 @@
  * change landed (live and/or config) or the exact error code with nothing changed.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { type Connection, DeviceModify, type Domain, DomainXML, ErrorCode } from '../../src/index.js';
-import { domainXml, freshConnection, parsed, rejectsWith } from './helpers.js';
+import { type Connection, DeviceModify, type DetachResult, type Domain, DomainXML, ErrorCode } from '../../src/index.js';
+import { domainXml, parsed, rejectsWith } from '../core/helpers.js';
+import { type Contract, contractTest } from './harness.js';
 
 type State = 'running' | 'paused' | 'shutoff' | 'transient';
 type Op = 'attach' | 'detach' | 'update';
@@ -59,8 +59,8 @@ function expected(state: State, flags: number): { live: boolean; config: boolean
   return { live, config };
 }
 
-async function setup(conn: Connection, state: State, present: string): Promise<Domain> {
-  const xml = domainXml({ name: `m-${state}`, devices: present });
+async function setup(c: Contract, conn: Connection, state: State, present: string): Promise<Domain> {
+  const xml = c.domain(domainXml({ name: `m-${state}`, devices: present }));
   if (state === 'transient') return conn.createXML(xml);
   const dom = await conn.defineXML(xml);
   if (state !== 'shutoff') await dom.create();
@@ -83,25 +83,43 @@ function call(dom: Domain, op: Op, xml: string, flags: number): Promise<unknown>
   return dom.updateDeviceFlags(xml, flags);
 }
 
+/** A paused guest answers no unplug until it runs again: `pending`, then removed after the resume. */
+async function pausedDetach(conn: Connection, dom: Domain, result: DetachResult, effect: (x: string) => boolean, label: string): Promise<void> {
+  assert.equal(result.outcome, 'pending', `${label}: a paused guest does not answer`);
+  assert.equal(effect(await dom.getXMLDesc()), false, `${label}: still in the live XML while paused`);
+  const stream = conn.events({ domain: dom.name, types: ['device-removed'] });
+  await stream.ready;
+  await dom.resume();
+  const { value } = await stream.next();
+  assert.equal(value?.type, 'device-removed', `${label}: removed once resumed`);
+  await stream.return?.();
+  assert.equal(effect(await dom.getXMLDesc()), true, `${label}: gone from the live XML after the resume`);
+}
+
 for (const op of ['attach', 'detach', 'update'] as Op[]) {
   for (const kind of ['disk', 'interface'] as Kind[]) {
     for (const state of ['running', 'paused', 'shutoff', 'transient'] as State[]) {
-      test(`${op} ${kind} on a ${state} domain × every flag combination`, async () => {
+      contractTest(`${op} ${kind} on a ${state} domain × every flag combination`, async (c) => {
         for (const [flagName, flags] of flagSets) {
-          const conn = await freshConnection();
-          const c = cases[op][kind];
-          const dom = await setup(conn, state, c.present);
+          // A paused guest makes a detach wait the whole unplug timeout: keep it short.
+          const conn = await c.open({ unplugTimeoutMs: 50 });
+          const k = cases[op][kind];
+          const dom = await setup(c, conn, state, k.present);
           const before = await snapshot(dom);
           const want = expected(state, flags);
           const label = `${op} ${kind} ${state} ${flagName}`;
           if (typeof want === 'number') {
-            await rejectsWith(call(dom, op, c.xml, flags), want);
+            await rejectsWith(call(dom, op, k.xml, flags), want);
             assert.deepEqual(await snapshot(dom), before, `${label}: nothing changed`);
           } else {
-            await call(dom, op, c.xml, flags);
+            const result = await call(dom, op, k.xml, flags);
             const after = await snapshot(dom);
-            if (before.live !== undefined) assert.equal(c.effect(after.live!), want.live, `${label}: live changed = ${want.live}`);
-            if (before.config !== undefined) assert.equal(c.effect(after.config!), want.config, `${label}: config changed = ${want.config}`);
+            if (before.config !== undefined) assert.equal(k.effect(after.config!), want.config, `${label}: config changed = ${want.config}`);
+            if (op === 'detach' && state === 'paused' && want.live) {
+              await pausedDetach(conn, dom, result as DetachResult, k.effect, label);
+            } else if (before.live !== undefined) {
+              assert.equal(k.effect(after.live!), want.live, `${label}: live changed = ${want.live}`);
+            }
           }
           await conn.close();
         }
@@ -110,9 +128,9 @@ for (const op of ['attach', 'detach', 'update'] as Op[]) {
   }
 }
 
-test('unknown flag bits are INVALID_ARG for every hot-plug call, nothing changes', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', NIC());
+contractTest('unknown flag bits are INVALID_ARG for every hot-plug call, nothing changes', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', NIC());
   const before = await snapshot(dom);
   await rejectsWith(dom.attachDeviceFlags(NEW_DISK, 8), ErrorCode.INVALID_ARG, /unsupported flags \(0x8\) in function virDomainAttachDeviceFlags/);
   await rejectsWith(dom.detachDeviceFlags(NIC(), 4), ErrorCode.INVALID_ARG, /0x4/);
@@ -122,17 +140,17 @@ test('unknown flag bits are INVALID_ARG for every hot-plug call, nothing changes
   await conn.close();
 });
 
-test('flag-less attachDevice/detachDevice mean LIVE: a shut-off domain says "domain is not running"', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'shutoff', '');
+contractTest('flag-less attachDevice/detachDevice mean LIVE: a shut-off domain says "domain is not running"', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'shutoff', '');
   await rejectsWith(dom.attachDevice(NEW_DISK), ErrorCode.OPERATION_INVALID, /domain is not running/);
   await rejectsWith(dom.detachDevice(NEW_DISK), ErrorCode.OPERATION_INVALID, /domain is not running/);
   await conn.close();
 });
 
-test('update FORCE is accepted for media change; disk source of a non-removable disk cannot change live', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', CDROM('a.iso') + NEW_DISK);
+contractTest('update FORCE is accepted for media change; disk source of a non-removable disk cannot change live', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', CDROM('a.iso') + NEW_DISK);
   await dom.updateDeviceFlags(CDROM('c.iso'), DeviceModify.LIVE | DeviceModify.FORCE);
   assert.match(await dom.getXMLDesc(), /\/iso\/c\.iso/);
   // Eject: a cdrom without <source>.
@@ -146,9 +164,9 @@ test('update FORCE is accepted for media change; disk source of a non-removable 
   await conn.close();
 });
 
-test('interface update: MAC and model changes are refused live with OPERATION_UNSUPPORTED', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', NIC());
+contractTest('interface update: MAC and model changes are refused live with OPERATION_UNSUPPORTED', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', NIC());
   await rejectsWith(dom.updateDeviceFlags(NIC().replace("type='virtio'", "type='e1000'"), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /model/);
   await rejectsWith(
     dom.updateDeviceFlags(NIC().replace("source bridge='br0'", "source bridge='br1'"), DeviceModify.LIVE),
@@ -159,9 +177,9 @@ test('interface update: MAC and model changes are refused live with OPERATION_UN
   await conn.close();
 });
 
-test('attach errors: duplicate disk target, unpluggable bus, floppy, unknown device kind', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', NEW_DISK);
+contractTest('attach errors: duplicate disk target, unpluggable bus, floppy, unknown device kind', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', NEW_DISK);
   const before = await snapshot(dom);
   await rejectsWith(dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE), ErrorCode.OPERATION_FAILED, /target vdb already exists/);
   await rejectsWith(dom.attachDeviceFlags(NEW_DISK, DeviceModify.CONFIG), ErrorCode.OPERATION_INVALID, /target vdb already exists/);
@@ -181,9 +199,9 @@ test('attach errors: duplicate disk target, unpluggable bus, floppy, unknown dev
   await conn.close();
 });
 
-test('LIVE|CONFIG is all or nothing: a live failure leaves the config untouched', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', '');
+contractTest('LIVE|CONFIG is all or nothing: a live failure leaves the config untouched', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', '');
   // Live has vdb (attached live only); config does not: the config half would succeed, the live half fails.
   await dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE);
   const before = await snapshot(dom);
@@ -192,9 +210,9 @@ test('LIVE|CONFIG is all or nothing: a live failure leaves the config untouched'
   await conn.close();
 });
 
-test('hot-plug works on a domain with a serial console (the console shares serial0 as in libvirt)', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', `<serial type='pty'/>`);
+contractTest('hot-plug works on a domain with a serial console (the console shares serial0 as in libvirt)', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', `<serial type='pty'/>`);
   const live = await dom.getXMLDesc();
   assert.equal(live.match(/<alias name='serial0'\/>/g)?.length, 2);
   await dom.attachDeviceFlags(NIC(), DeviceModify.LIVE);
@@ -202,9 +220,9 @@ test('hot-plug works on a domain with a serial console (the console shares seria
   await conn.close();
 });
 
-test('interface types QEMU cannot hot-plug are refused live and accepted in the config', async () => {
-  const conn = await freshConnection();
-  const dom = await setup(conn, 'running', '');
+contractTest('interface types QEMU cannot hot-plug are refused live and accepted in the config', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'running', '');
   const mcast = `<interface type='mcast'><mac address='52:54:00:aa:00:07'/><source address='230.0.0.1' port='5558'/></interface>`;
   await rejectsWith(dom.attachDeviceFlags(mcast, DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /live attach of interface type 'mcast' is not supported/);
   await dom.attachDeviceFlags(mcast, DeviceModify.CONFIG);

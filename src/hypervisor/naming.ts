@@ -1,9 +1,23 @@
-/** Starting a definition: the live copy with every runtime name, and naming contexts. */
-import { assignLiveNames, type DomainDef, flavourOf, stripRuntimeNames, type LiveNaming } from '../../conf/index.js';
-import type { Counters } from './backing.js';
+/** Starting a definition: the live copy with every runtime name; naming contexts over the driver-wide counters. */
+import { assignLiveNames, type DomainDef, flavourOf, stripRuntimeNames, type LiveNaming } from '../conf/index.js';
 import type { LiveState } from './domain-obj.js';
 
-/** Naming context over the driver counters and a domain's NIC sequence; `commit` reports the new sequence. */
+/**
+ * Driver-wide counters. Persisted before any name they hand out is committed anywhere
+ * (a reservation), so after a crash they can only have moved on, never back.
+ */
+export interface Counters {
+  /** Next running-domain id. */
+  nextId: number;
+  /** Next number per host-side name prefix (vnet, macvtap): driver-wide, never reused. */
+  taps: Record<string, number>;
+}
+
+export function freshCounters(): Counters {
+  return { nextId: 1, taps: {} };
+}
+
+/** Naming context over the driver counters and a domain's NIC sequence; `nicSeq()` reports the new sequence. */
 export function namingFor(counters: Counters, domid: number, nicSeq: number): LiveNaming & { nicSeq(): number } {
   let seq = nicSeq;
   return {
@@ -29,7 +43,7 @@ export function startLive(def: DomainDef, counters: Counters, state: number, rea
   live.root.attrs.splice(live.root.attrs.findIndex(([k]) => k === 'type') + 1, 0, ['id', String(id)]);
   const naming = namingFor(counters, id, 0);
   assignLiveNames(live, flavourOf(live.type), naming);
-  return { id, state, reason, def: live, nicSeq: naming.nicSeq(), startedAt: Date.now(), pending: [] };
+  return { id, state, reason, def: live, nicSeq: naming.nicSeq(), startedAt: Date.now(), pending: [], runtime: {} };
 }
 
 /** The inactive form of a live definition (for INACTIVE dumps of transient domains). */

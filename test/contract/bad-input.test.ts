@@ -1,8 +1,8 @@
 /** Bad input always gets a typed error with libvirt's code, and never changes any definition. */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { type Connection, DeviceModify, DomainXML, ErrorCode } from '../../src/index.js';
-import { domainXml, freshConnection, rejectsWith } from './helpers.js';
+import { type Connection, DeviceModify, DomainDefine, DomainXML, ErrorCode } from '../../src/index.js';
+import { domainXml, rejectsWith } from '../core/helpers.js';
+import { contractTest } from './harness.js';
 
 /** Everything observable about a connection's domains. */
 async function stateOf(conn: Connection): Promise<string[]> {
@@ -48,8 +48,8 @@ const cases: [string, string, number, RegExp][] = [
 ];
 
 for (const [label, xml, code, re] of cases) {
-  test(`define refuses ${label} with code ${code}, state unchanged`, async () => {
-    const conn = await freshConnection();
+  contractTest(`define refuses ${label} with code ${code}, state unchanged`, async (c) => {
+    const conn = await c.open();
     const before = await stateOf(conn);
     await rejectsWith(conn.defineXML(xml), code, re);
     await rejectsWith(conn.createXML(xml), code);
@@ -58,16 +58,17 @@ for (const [label, xml, code, re] of cases) {
   });
 }
 
-test('100 MB of XML is refused up front', async () => {
-  const conn = await freshConnection();
+contractTest('100 MB of XML is refused up front', async (c) => {
+  const conn = await c.open();
+  const before = await stateOf(conn);
   const huge = `<domain type='qemu'><name>big</name><memory>1</memory><description>${'x'.repeat(100 * 1024 * 1024)}</description></domain>`;
   await rejectsWith(conn.defineXML(huge), ErrorCode.XML_ERROR, /too large/);
-  assert.deepEqual((await conn.listAllDomains()).map((d) => d.name), ['test']);
+  assert.deepEqual(await stateOf(conn), before);
   await conn.close();
 });
 
-test('duplicate name with another uuid, or uuid under another name, is refused', async () => {
-  const conn = await freshConnection();
+contractTest('duplicate name with another uuid, or uuid under another name, is refused', async (c) => {
+  const conn = await c.open();
   const a = await conn.defineXML(domainXml({ name: 'dup' }));
   const before = await stateOf(conn);
   await rejectsWith(
@@ -80,14 +81,20 @@ test('duplicate name with another uuid, or uuid under another name, is refused',
     ErrorCode.OPERATION_FAILED,
     /is already defined with uuid/,
   );
-  await rejectsWith(conn.createXML(domainXml({ name: 'test' })), ErrorCode.OPERATION_INVALID, /already active/);
+  const running = await conn.defineXML(c.domain(domainXml({ name: 'running' })));
+  await running.create();
+  const withRunning = await stateOf(conn);
+  await rejectsWith(conn.createXML(c.domain(domainXml({ name: 'running' }))), ErrorCode.OPERATION_INVALID, /already active/);
+  assert.deepEqual(await stateOf(conn), withRunning);
+  await running.destroy();
+  await running.undefine();
   assert.deepEqual(await stateOf(conn), before);
   await conn.close();
 });
 
-test('bad flags on lifecycle and dump calls are INVALID_ARG', async () => {
-  const conn = await freshConnection();
-  const dom = await conn.defineXML(domainXml({ name: 'flags' }));
+contractTest('bad flags on lifecycle and dump calls are INVALID_ARG', async (c) => {
+  const conn = await c.open();
+  const dom = await conn.defineXML(c.domain(domainXml({ name: 'flags' })));
   await rejectsWith(conn.defineXMLFlags(domainXml({ name: 'f2' }), 2), ErrorCode.INVALID_ARG, /virDomainDefineXMLFlags/);
   await rejectsWith(dom.getXMLDesc(64), ErrorCode.INVALID_ARG);
   await rejectsWith(dom.createWithFlags(1 << 10), ErrorCode.INVALID_ARG);
@@ -96,9 +103,9 @@ test('bad flags on lifecycle and dump calls are INVALID_ARG', async () => {
   await conn.close();
 });
 
-test('malformed and hostile device XML on attach/detach: typed error, nothing changed', async () => {
-  const conn = await freshConnection();
-  const dom = await conn.defineXML(domainXml({ name: 'devbad' }));
+contractTest('malformed and hostile device XML on attach/detach: typed error, nothing changed', async (c) => {
+  const conn = await c.open();
+  const dom = await conn.defineXML(c.domain(domainXml({ name: 'devbad' })));
   await dom.create();
   const before = await stateOf(conn);
   await rejectsWith(dom.attachDevice(`<interface type='user'>`), ErrorCode.XML_DETAIL, /line 1/);
@@ -111,17 +118,8 @@ test('malformed and hostile device XML on attach/detach: typed error, nothing ch
   await conn.close();
 });
 
-test('bad URIs are clear errors', async () => {
-  const { Connection } = await import('../../src/index.js');
-  await rejectsWith(Connection.open('nonsense'), ErrorCode.INVALID_ARG, /invalid connection URI/);
-  await rejectsWith(Connection.open('xen:///system'), ErrorCode.NO_SUPPORT, /no connection driver/);
-  await rejectsWith(Connection.open('test:///default?bogus=1'), ErrorCode.INVALID_ARG, /unknown parameter 'bogus'/);
-  await rejectsWith(Connection.open('test:///default?unplugTimeout=soon'), ErrorCode.INVALID_ARG);
-});
-
-test('VALIDATE checks libvirt RelaxNG: unknown content is refused with code 92; without it, kept verbatim', async () => {
-  const { DomainDefine } = await import('../../src/index.js');
-  const conn = await freshConnection();
+contractTest('VALIDATE checks libvirt RelaxNG: unknown content is refused with code 92; without it, kept verbatim', async (c) => {
+  const conn = await c.open();
   const odd = domainXml({ name: 'odd', devices: `<disk type='file'><source file='/o'/><target dev='vdb' futuristic='yes'/></disk>` });
   await rejectsWith(conn.defineXMLFlags(odd, DomainDefine.VALIDATE), ErrorCode.XML_INVALID_SCHEMA, /failed to validate against schema/);
   await rejectsWith(conn.lookupByName('odd'), ErrorCode.NO_DOMAIN);

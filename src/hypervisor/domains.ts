@@ -1,0 +1,169 @@
+/**
+ * Where an engine's domains live: in this process only (`MemoryDomains`, test:///default),
+ * or in a state folder shared by processes (`FolderDomains`). Both give the engine the same
+ * three things: a lock per domain, held for a whole call on it (the hypervisor step and the
+ * unplug wait included, like libvirt's domain job); a short driver-wide lock for the counters
+ * and the set of names; and a commit that installs one domain's new value in one step.
+ */
+import type { DomainEvent } from '../shared/events.js';
+import { configXml, type DomainObj, formatStatus, parseStatus, storeXml } from './domain-obj.js';
+import { KeyedMutex, Mutex } from './mutex.js';
+import { type Counters, freshCounters } from './naming.js';
+import { EventLog } from './store/event-log.js';
+import { StateStore, type StateStoreOptions } from './store/state-store.js';
+import { DomainTable } from './table.js';
+
+export interface DomainStore {
+  /** True for a state folder (other processes may change it between calls). */
+  readonly persistent: boolean;
+  /** Domain `name` as stored now, without a lock (a folder is read afresh). */
+  get(name: string): DomainObj | undefined;
+  /** Every domain as stored now. */
+  table(): DomainTable;
+  /** The last table seen, possibly stale on a folder: for lookups the caller verifies with get(). */
+  cached(): DomainTable;
+  /** Runs fn holding domain `name`'s lock (this process and, for a folder, every process). */
+  withDomain<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn holding the driver-wide lock, with the current counters and table. Counters fn
+   * changed are made durable before this returns, before any name they handed out is used.
+   */
+  withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T>;
+  /** Installs the new value of domain `name` (its lock held): durable first, then visible. */
+  commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void;
+  /** True when nothing was ever stored (the driver seeds its default domains). Driver lock held. */
+  isFresh(): boolean;
+  /** Delivers events other processes committed (folder only). */
+  follow?(deliver: (e: DomainEvent) => void): void;
+  unfollow?(): void;
+}
+
+/** In-process state: one private set of domains per connection, like libvirt's test:///default. */
+export class MemoryDomains implements DomainStore {
+  readonly persistent = false;
+  readonly #table = new DomainTable();
+  readonly #counters = freshCounters();
+  readonly #domainLocks = new KeyedMutex();
+  readonly #driverLock = new Mutex();
+
+  get(name: string): DomainObj | undefined {
+    return this.#table.findName(name);
+  }
+  table(): DomainTable {
+    return this.#table;
+  }
+  cached(): DomainTable {
+    return this.#table;
+  }
+  withDomain<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.#domainLocks.run(name, fn);
+  }
+  withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T> {
+    return this.#driverLock.run(() => fn(this.#counters, this.#table));
+  }
+  commit(name: string, next: DomainObj | undefined): void {
+    this.#table.set(name, next);
+  }
+  isFresh(): boolean {
+    return this.#table.size === 0 && this.#counters.nextId === 1;
+  }
+}
+
+function uuidOf(xml: string | undefined): string {
+  const m = xml ? /<uuid>\s*([^<\s]+)\s*<\/uuid>/.exec(xml) : null;
+  return m ? m[1]! : '';
+}
+
+/** State shared through a folder: read afresh (and cached by content), written atomically per domain. */
+export class FolderDomains implements DomainStore {
+  readonly persistent = true;
+  readonly store: StateStore;
+  readonly #table = new DomainTable();
+  /** What each domain's record held when last read or written, to skip re-parsing. */
+  readonly #seen = new Map<string, { bytes: Buffer; obj: DomainObj }>();
+  readonly #events: EventLog;
+
+  constructor(dir: string, options: StateStoreOptions = {}) {
+    this.store = StateStore.open(dir, options);
+    this.#events = new EventLog(this.store.dir);
+  }
+
+  /** Converts a folder written by virtkit 0.1 (config/, status/) once. */
+  migrate(): Promise<number> {
+    return this.store.withLock(() => this.store.migrateLegacy());
+  }
+
+  get(name: string): DomainObj | undefined {
+    // No file can hold such a name: no such domain (a define of it fails at commit, naming why).
+    if (!StateStore.canStore(name)) return undefined;
+    const bytes = this.store.readRecord(name);
+    const seen = this.#seen.get(name);
+    if (bytes === undefined) {
+      if (seen) {
+        this.#seen.delete(name);
+        this.#table.set(name, undefined);
+      }
+      return undefined;
+    }
+    if (seen?.bytes.equals(bytes)) return seen.obj;
+    const parts = this.store.parse(name, bytes);
+    const live = parts.status === undefined ? undefined : parseStatus(parts.status);
+    const obj: DomainObj = {
+      name,
+      uuid: uuidOf(parts.config) || (live?.def.uuid ?? ''),
+      config: parts.config === undefined ? undefined : storeXml(parts.config),
+      live,
+    };
+    this.#seen.set(name, { bytes, obj });
+    this.#table.set(name, obj);
+    return obj;
+  }
+
+  table(): DomainTable {
+    const names = new Set(this.store.listNames());
+    for (const name of [...this.#seen.keys()]) if (!names.has(name)) this.get(name);
+    for (const name of names) this.get(name);
+    return this.#table;
+  }
+
+  cached(): DomainTable {
+    return this.#table;
+  }
+
+  withDomain<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    return this.store.withDomainLock(name, fn);
+  }
+
+  withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T> {
+    return this.store.withLock(async () => {
+      const st = this.store.readDriverState() as Partial<Counters>;
+      const counters: Counters = { nextId: st.nextId ?? 1, taps: { ...(st.taps ?? {}) } };
+      const before = JSON.stringify(counters);
+      const out = await fn(counters, this.table());
+      if (JSON.stringify(counters) !== before) this.store.writeDriverState({ ...counters });
+      return out;
+    });
+  }
+
+  commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void {
+    const config = next ? configXml(next) : undefined;
+    const status = next?.live ? formatStatus(next.live) : undefined;
+    const bytes = this.store.commitDomain(name, { config, status });
+    if (next && bytes) this.#seen.set(name, { bytes, obj: next });
+    else this.#seen.delete(name);
+    this.#table.set(name, next);
+    this.#events.append([...events]);
+  }
+
+  isFresh(): boolean {
+    return this.store.isEmpty();
+  }
+
+  follow(deliver: (e: DomainEvent) => void): void {
+    this.#events.follow(deliver);
+  }
+
+  unfollow(): void {
+    this.#events.stop();
+  }
+}

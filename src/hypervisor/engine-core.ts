@@ -1,0 +1,165 @@
+/**
+ * The engine's machinery under every call: per-domain locking, resolving a handle, applying
+ * what the backend reports (unplug answers, exits), committing one domain's new value and
+ * delivering its events, and the unplug wait.
+ */
+import type { QemuHost } from '../conf/index.js';
+import { ErrorCode, virtError } from '../errors.js';
+import { EventHub, type ListenerErrorHandler } from '../shared/event-hub.js';
+import type { DomainEvent } from '../shared/events.js';
+import type { GuestAnswer, HypervisorBackend } from './backend.js';
+import { type DomainObj, liveDomain, type LiveState, refOf } from './domain-obj.js';
+import type { DomainStore } from './domains.js';
+import { withoutDevice, withoutPending } from './plan-hotplug.js';
+import { planStopped } from './plan-lifecycle.js';
+import { DomainSignals } from './signals.js';
+import { noDomainByName } from './table.js';
+
+export interface EngineOptions {
+  /** virConnectGetURI */
+  uri: string;
+  store: DomainStore;
+  backend: HypervisorBackend;
+  /** How long a live detach waits for the guest before returning `pending` (libvirt: 5000 ms). */
+  unplugTimeoutMs: number;
+  /** Where listener errors go (default: a process warning). */
+  onListenerError?: ListenerErrorHandler;
+  /** Capabilities qemu/kvm domains are normalized for at define and attach (conf's default: QEMU 7.2 on x86_64). */
+  qemuHost?: QemuHost;
+}
+
+/** A handle, or just a name (for calls the engine makes on its own). */
+export type DomainKey = { name: string; uuid?: string };
+
+export class EngineCore {
+  readonly store: DomainStore;
+  readonly backend: HypervisorBackend;
+  readonly hub: EventHub;
+  readonly signals = new DomainSignals();
+  /** Domains a destroy/shutdown of this process is about to stop: their waiting detaches give up. */
+  readonly stopping = new Set<string>();
+  readonly unplugTimeoutMs: number;
+  readonly qemuHost: QemuHost | undefined;
+  closed = false;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.backend = options.backend;
+    this.unplugTimeoutMs = options.unplugTimeoutMs;
+    this.qemuHost = options.qemuHost;
+    this.hub = new EventHub(options.onListenerError);
+    this.backend.bind({ changed: (name, uuid) => this.#news(name, uuid) });
+  }
+
+  check(): void {
+    if (this.closed) throw virtError(ErrorCode.INVALID_CONN, 'connection is closed');
+  }
+
+  /** The domain a handle names, as stored now (no lock). */
+  resolve(key: DomainKey): DomainObj {
+    const obj = this.store.get(key.name);
+    if (key.uuid === undefined) {
+      if (!obj) throw noDomainByName(key.name);
+      return obj;
+    }
+    if (!obj || obj.uuid !== key.uuid) throw virtError(ErrorCode.NO_DOMAIN, `no domain with matching uuid '${key.uuid}' (${key.name})`);
+    return obj;
+  }
+
+  /** True when a lock-free read must first let the backend reconcile this domain. */
+  stale(obj: DomainObj): boolean {
+    return obj.live !== undefined && this.backend.needsReconcile(liveDomain(obj), Date.now());
+  }
+
+  /** The domain, reconciled when the backend has news for it. */
+  async fresh(obj: DomainObj): Promise<DomainObj> {
+    if (!this.stale(obj)) return obj;
+    return this.locked(obj, async (o) => o);
+  }
+
+  /** Runs fn on the domain with its lock held, after applying the backend's news. */
+  async locked<T>(key: DomainKey, fn: (obj: DomainObj) => Promise<T>): Promise<T> {
+    this.check();
+    return this.store.withDomain(key.name, async () => {
+      this.check();
+      const { obj } = await this.reconcile(this.resolve(key));
+      if (!obj) throw virtError(ErrorCode.NO_DOMAIN, `no domain with matching name '${key.name}'`);
+      return fn(obj);
+    });
+  }
+
+  /** Installs a domain's new value and delivers its events (domain lock held). */
+  commit(name: string, next: DomainObj | undefined, events: DomainEvent[]): void {
+    this.store.commit(name, next, events);
+    this.hub.dispatch(events);
+  }
+
+  /**
+   * Applies what the backend learned about a running domain: unplug answers (the device leaves
+   * the live definition, device-removed; or device-removal-failed) and an exit. Domain lock held.
+   */
+  async reconcile(obj: DomainObj): Promise<{ obj: DomainObj | undefined; answers: GuestAnswer[] }> {
+    if (!obj.live || !this.backend.needsReconcile(liveDomain(obj), Date.now())) return { obj, answers: [] };
+    const news = await this.backend.reconcile(liveDomain(obj), Date.now());
+    let live: LiveState = obj.live;
+    const events: DomainEvent[] = [];
+    for (const answer of news.answers) {
+      if (answer.outcome === 'removed') {
+        const { live: after, device } = withoutDevice(live, answer.alias);
+        if (device) {
+          await this.#finishRemoval(obj, live, device);
+          events.push({ type: 'device-removed', domain: refOf(obj), alias: answer.alias });
+        }
+        live = after;
+      } else if (live.pending.some((p) => p.alias === answer.alias)) {
+        live = withoutPending(live, answer.alias);
+        events.push({ type: 'device-removal-failed', domain: refOf(obj), alias: answer.alias });
+      }
+    }
+    if (news.runtime) live = { ...live, runtime: news.runtime };
+    let next: DomainObj | undefined = { ...obj, live };
+    if (news.exited) {
+      const stopped = planStopped(obj, news.exited.reason, news.exited.detail);
+      next = stopped.next;
+      events.push(...stopped.events);
+    }
+    if (live !== obj.live || news.exited) this.commit(obj.name, next, events);
+    return { obj: next, answers: news.answers };
+  }
+
+  async #finishRemoval(obj: DomainObj, live: LiveState, device: Parameters<HypervisorBackend['finishRemoval']>[1]): Promise<void> {
+    try {
+      await this.backend.finishRemoval(liveDomain(obj, live), device);
+    } catch (err) {
+      // The guest let go of the device: it leaves the live definition whatever its backend says.
+      process.emitWarning(`releasing the backend of a removed device of '${obj.name}' failed: ${(err as Error).message}`, {
+        type: 'VirtkitBackendWarning',
+      });
+    }
+  }
+
+  /** The backend has news for a domain: wake its waiting detach, or reconcile it in the background. */
+  #news(name: string, uuid: string): void {
+    if (this.closed || this.signals.signal(uuid)) return;
+    this.store
+      .withDomain(name, async () => {
+        if (this.closed) return;
+        const obj = this.store.get(name);
+        if (obj?.uuid === uuid) await this.reconcile(obj);
+      })
+      .catch((err: unknown) => {
+        if (this.closed) return;
+        process.emitWarning(`applying hypervisor news for domain '${name}' failed: ${(err as Error).message}`, {
+          type: 'VirtkitBackendWarning',
+        });
+      });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.signals.wakeAll();
+    this.store.unfollow?.();
+    this.hub.clear();
+    await this.backend.close();
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * One hot-plug engine for every driver that runs domains: a `Driver` made of a domain store
+ * (memory or state folder) and a hypervisor backend (the test driver's simulated guest, QEMU
+ * over QMP). Each call: lock the domain → plan (parse, resolve flags, build the new config and
+ * live definitions with names and addresses) → hypervisor step (backend) → commit (persist,
+ * swap in, emit events); a failure anywhere before the commit leaves every definition as it was.
+ */
+import { hostname } from 'node:os';
+import { checkFlags, type DomainDef, parseDomainXml } from '../conf/index.js';
+import { ErrorCode, virtError } from '../errors.js';
+import type { EventListener } from '../shared/event-hub.js';
+import type { DomainEvent, DomainRef } from '../shared/events.js';
+import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason } from '../shared/flags.js';
+import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../drivers/driver.js';
+import { configDef, configXml, type DomainObj, liveDomain, type LiveState, refOf } from './domain-obj.js';
+import { type DomainKey, EngineCore, type EngineOptions } from './engine-core.js';
+import { inactiveOf } from './naming.js';
+import { type DetachPlan, planAttach, planDetach, planDetachAlias, planUpdate, withoutDevice, withPending } from './plan-hotplug.js';
+import {
+  bootEvents,
+  checkCreate,
+  checkIdentity,
+  checkResume,
+  checkStart,
+  checkSuspend,
+  lifecycleEvent,
+  planBoot,
+  planDefine,
+  planStopped,
+  planUndefine,
+  requireActive,
+} from './plan-lifecycle.js';
+import { noDomainById, noDomainByUuid } from './table.js';
+
+export type { EngineOptions } from './engine-core.js';
+
+/** Strips secrets (graphics passwords) unless VIR_DOMAIN_XML_SECURE is given, as libvirt does. */
+function hideSecrets(xml: string): string {
+  return xml.includes(' passwd=') ? xml.replace(/ passwd='[^']*'/g, '') : xml;
+}
+
+export class Engine implements Driver {
+  readonly uri: string;
+  readonly type: string;
+  readonly #core: EngineCore;
+  /**
+   * Serialized live XML per live definition. Installed definitions are never edited in place
+   * (every change builds a new one and swaps it in), so an entry can never go stale.
+   */
+  readonly #liveXml = new WeakMap<object, string>();
+
+  constructor(options: EngineOptions) {
+    this.uri = options.uri;
+    this.type = options.backend.type;
+    this.#core = new EngineCore(options);
+  }
+
+  /** Defines (and starts) a driver's default domain in a store that never held anything. */
+  async seed(def: DomainDef, running: boolean): Promise<void> {
+    const core = this.#core;
+    await core.store.withDomain(def.name, () =>
+      core.store.withDriver(async (counters, table) => {
+        if (!core.store.isFresh()) return;
+        checkIdentity(table, def);
+        const defined = planDefine(undefined, def);
+        let next = defined.next!;
+        const events = defined.events;
+        if (running) {
+          const live = planBoot(def, counters, 0);
+          const runtime = await core.backend.start(liveDomain(next, live), { paused: false });
+          next = { ...next, live: { ...live, runtime } };
+          events.push(...bootEvents(next, 0));
+        }
+        core.commit(def.name, next, events);
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.#core.closed) return;
+    await this.#core.close();
+  }
+
+  async getHostname(): Promise<string> {
+    this.#core.check();
+    return hostname();
+  }
+  async getVersion(): Promise<number> {
+    this.#core.check();
+    return this.#core.backend.version();
+  }
+
+  /** Reads a domain without its lock, reconciling first when the backend has news for it. */
+  async #read<T>(key: DomainKey, fn: (obj: DomainObj) => T): Promise<T> {
+    this.#core.check();
+    const obj = this.#core.resolve(key);
+    return fn(this.#core.stale(obj) ? await this.#core.fresh(obj) : obj);
+  }
+
+  async listAllDomains(flags: number): Promise<DomainRef[]> {
+    this.#core.check();
+    checkFlags(flags, 0xffff, 'virConnectListAllDomains');
+    const out: DomainRef[] = [];
+    for (let obj of [...this.#core.store.table().all()]) {
+      if (this.#core.stale(obj)) {
+        try {
+          obj = await this.#core.fresh(obj);
+        } catch (err) {
+          // Gone meanwhile (a transient domain that stopped): not listed.
+          if ((err as { code?: number }).code === ErrorCode.NO_DOMAIN) continue;
+          throw err;
+        }
+      }
+      if (matchesListFlags(obj, flags)) out.push(refOf(obj));
+    }
+    return out;
+  }
+  lookupByName(name: string): Promise<DomainRef> {
+    return this.#read({ name }, refOf);
+  }
+  async lookupByUUID(uuid: string): Promise<DomainRef> {
+    this.#core.check();
+    const { store } = this.#core;
+    // The cached table is a hint: the record of the name it gives is checked afresh.
+    const hint = store.cached().findUuid(uuid);
+    const hit = hint && store.get(hint.name)?.uuid === hint.uuid ? hint : store.table().findUuid(uuid);
+    if (!hit) throw noDomainByUuid(uuid);
+    return this.#read(hit, refOf);
+  }
+  async lookupByID(id: number): Promise<DomainRef> {
+    this.#core.check();
+    const { store } = this.#core;
+    const hint = store.cached().findId(id);
+    const hit = hint && store.get(hint.name)?.live?.id === id ? hint : store.table().findId(id);
+    if (!hit) throw noDomainById(id);
+    const ref = await this.#read(hit, refOf);
+    if (ref.id !== id) throw noDomainById(id);
+    return ref;
+  }
+  refresh(dom: DomainRef): Promise<DomainRef> {
+    return this.#read(dom, refOf);
+  }
+
+  async defineXML(xml: string, flags: number): Promise<DomainRef> {
+    this.#core.check();
+    checkFlags(flags, 1, 'virDomainDefineXMLFlags');
+    if (flags & 1) await validateAgainstSchema(xml);
+    const def = parseDomainXml(xml, { qemuHost: this.#core.qemuHost });
+    const core = this.#core;
+    return core.store.withDomain(def.name, () =>
+      core.store.withDriver((_counters, table) => {
+        core.check();
+        const current = checkIdentity(table, def);
+        const { next, events } = planDefine(current, def);
+        core.commit(def.name, next, events);
+        return refOf(next!);
+      }),
+    );
+  }
+
+  async createXML(xml: string, flags: number): Promise<DomainRef> {
+    this.#core.check();
+    if (flags & 16) await validateAgainstSchema(xml);
+    const def = parseDomainXml(xml, { qemuHost: this.#core.qemuHost });
+    const core = this.#core;
+    // The driver lock stays held while the domain boots: until it is committed, nothing else may take its name or UUID.
+    return core.store.withDomain(def.name, () =>
+      core.store.withDriver(async (counters, table) => {
+        core.check();
+        const current = checkCreate(table, def, flags);
+        const live = planBoot(def, counters, flags);
+        const base: DomainObj = current ?? { name: def.name, uuid: def.uuid };
+        const runtime = await core.backend.start(liveDomain(base, live), { paused: (flags & 1) !== 0 });
+        const next: DomainObj = { name: base.name, uuid: base.uuid, config: base.config, live: { ...live, runtime } };
+        core.commit(def.name, next, bootEvents(next, flags));
+        return refOf(next);
+      }),
+    );
+  }
+
+  undefine(dom: DomainRef, flags: number): Promise<void> {
+    return this.#core.locked(dom, async (obj) => {
+      const { next, events } = planUndefine(obj, flags);
+      this.#core.commit(obj.name, next, events);
+    });
+  }
+
+  create(dom: DomainRef, flags: number): Promise<DomainRef> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const def = checkStart(obj, flags);
+      const live = await core.store.withDriver((counters) => planBoot(def, counters, flags));
+      const runtime = await core.backend.start(liveDomain(obj, live), { paused: (flags & 1) !== 0 });
+      const next: DomainObj = { name: obj.name, uuid: obj.uuid, config: obj.config, live: { ...live, runtime } };
+      core.commit(obj.name, next, bootEvents(next, flags));
+      return refOf(next);
+    });
+  }
+
+  destroy(dom: DomainRef, flags: number): Promise<void> {
+    return this.#stop(dom, 'destroy', () => {
+      checkFlags(flags, 1 | 2, 'virDomainDestroyFlags');
+    });
+  }
+
+  shutdown(dom: DomainRef, flags: number): Promise<void> {
+    return this.#stop(dom, 'shutdown', () => {
+      checkFlags(flags, 1 | 2 | 4 | 8 | 16, 'virDomainShutdownFlags');
+    });
+  }
+
+  async #stop(dom: DomainRef, how: 'destroy' | 'shutdown', checks: () => void): Promise<void> {
+    const core = this.#core;
+    core.check();
+    checks();
+    // A detach of this process waiting on the domain gives up its lock now, as libvirt's destroy does not wait for jobs.
+    core.stopping.add(dom.uuid);
+    core.signals.signal(dom.uuid);
+    try {
+      await core.locked(dom, async (obj) => {
+        requireActive(obj);
+        const result = await core.backend.stop(liveDomain(obj), how);
+        if (result === 'requested') return;
+        const { next, events } =
+          how === 'destroy'
+            ? planStopped(obj, StateReason.SHUTOFF_DESTROYED, LifecycleDetail.STOPPED_DESTROYED)
+            : planStopped(obj, StateReason.SHUTOFF_SHUTDOWN, LifecycleDetail.STOPPED_SHUTDOWN);
+        core.commit(obj.name, next, events);
+      });
+    } finally {
+      core.stopping.delete(dom.uuid);
+    }
+  }
+
+  suspend(dom: DomainRef): Promise<void> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const live = checkSuspend(obj);
+      const runtime = await core.backend.suspend(liveDomain(obj));
+      const next = { ...obj, live: { ...live, state: DomainState.PAUSED, reason: StateReason.PAUSED_USER, runtime: runtime ?? live.runtime } };
+      core.commit(obj.name, next, [lifecycleEvent(next, LifecycleEvent.SUSPENDED, LifecycleDetail.SUSPENDED_PAUSED)]);
+    });
+  }
+
+  resume(dom: DomainRef): Promise<void> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const live = checkResume(obj);
+      const runtime = await core.backend.resume(liveDomain(obj));
+      const next = { ...obj, live: { ...live, state: DomainState.RUNNING, reason: StateReason.RUNNING_UNPAUSED, runtime: runtime ?? live.runtime } };
+      core.commit(obj.name, next, [lifecycleEvent(next, LifecycleEvent.RESUMED, LifecycleDetail.RESUMED_UNPAUSED)]);
+    });
+  }
+
+  async getXMLDesc(dom: DomainRef, flags: number): Promise<string> {
+    this.#core.check();
+    checkFlags(flags, 0xf, 'virDomainGetXMLDesc');
+    return this.#read(dom, (obj) => {
+      let xml: string;
+      if (obj.live && !(flags & DomainXML.INACTIVE)) {
+        const def = obj.live.def;
+        xml = this.#liveXml.get(def) ?? def.toXml();
+        this.#liveXml.set(def, xml);
+      } else if (obj.config !== undefined) xml = configXml(obj)!;
+      else xml = inactiveOf(obj.live!.def).toXml();
+      return flags & DomainXML.SECURE ? xml : hideSecrets(xml);
+    });
+  }
+  getInfo(dom: DomainRef): Promise<DomainInfo> {
+    return this.#read(dom, (obj) => {
+      const def = obj.live?.def ?? configDef(obj)!;
+      return {
+        state: obj.live ? obj.live.state : DomainState.SHUTOFF,
+        maxMem: def.memoryKiB,
+        memory: def.currentMemoryKiB,
+        nrVirtCpu: def.vcpus,
+        cpuTime: obj.live ? (Date.now() - obj.live.startedAt) * 1_000_000 : 0,
+      };
+    });
+  }
+  getState(dom: DomainRef): Promise<DomainStateInfo> {
+    return this.#read(dom, (obj) =>
+      obj.live
+        ? { state: obj.live.state, reason: obj.live.reason }
+        : { state: DomainState.SHUTOFF, reason: obj.shutoffReason ?? StateReason.SHUTOFF_UNKNOWN },
+    );
+  }
+  isActive(dom: DomainRef): Promise<boolean> {
+    return this.#read(dom, (obj) => obj.live !== undefined);
+  }
+  isPersistent(dom: DomainRef): Promise<boolean> {
+    return this.#read(dom, (obj) => obj.config !== undefined);
+  }
+  getOSType(dom: DomainRef): Promise<string> {
+    return this.#read(dom, (obj) => (obj.live?.def ?? configDef(obj)!).os.type);
+  }
+  /** No autostart (yet): domains start only when asked. */
+  getAutostart(dom: DomainRef): Promise<boolean> {
+    return this.#read(dom, () => false);
+  }
+  /** No managed save (yet). */
+  async hasManagedSaveImage(dom: DomainRef, flags: number): Promise<boolean> {
+    this.#core.check();
+    checkFlags(flags, 0, 'virDomainHasManagedSaveImage');
+    return this.#read(dom, () => false);
+  }
+
+  attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const plan = await core.store.withDriver((counters) => planAttach(obj, xml, flags, counters, core.qemuHost));
+      let live = plan.live;
+      if (live && plan.device) {
+        const runtime = await core.backend.attach(liveDomain(obj, live), plan.device);
+        if (runtime) live = { ...live, runtime };
+      }
+      const next: DomainObj = { ...obj, config: plan.config ?? obj.config, live: live ?? obj.live };
+      const events: DomainEvent[] = live && plan.alias !== undefined ? [{ type: 'device-added', domain: refOf(next), alias: plan.alias }] : [];
+      try {
+        core.commit(obj.name, next, events);
+      } catch (err) {
+        // Plugged but not recorded: unplug again, so the hypervisor matches the definitions.
+        if (live && plan.device) await core.backend.detachNow(liveDomain(obj, live), plan.device).catch(() => undefined);
+        throw err;
+      }
+      return { alias: plan.alias };
+    });
+  }
+
+  detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult> {
+    return this.#detach(dom, (obj) => planDetach(obj, xml, flags), true);
+  }
+
+  /** libvirt's alias detach is asynchronous: it returns as soon as the request is sent. */
+  detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult> {
+    return this.#detach(dom, (obj) => planDetachAlias(obj, alias, flags), false);
+  }
+
+  /**
+   * The unplug, as libvirt's QEMU driver does it: the request goes to the hypervisor; a detach
+   * then waits (domain lock held) up to the unplug timeout for the guest's answer. Removed in
+   * time: `removed`, with the config half applied. Refused in time: OPERATION_FAILED, and the
+   * config is left as it was. No answer yet: `pending` ("request sent"), config half applied,
+   * the device stays in the live XML until the guest answers (device-removed).
+   */
+  #detach(dom: DomainRef, plan: (obj: DomainObj) => DetachPlan, wait: boolean): Promise<DetachResult> {
+    const core = this.#core;
+    return core.locked(dom, async (start) => {
+      const p = plan(start);
+      if (!p.live) {
+        core.commit(start.name, { ...start, config: p.config ?? start.config }, []);
+        return { outcome: 'removed' };
+      }
+      const { alias, device, alreadyPending } = p.live;
+      const live0 = start.live!;
+      const sent = await core.backend.requestUnplug(liveDomain(start), { alias, device, alreadyPending });
+      const runtime = sent.runtime ?? live0.runtime;
+      if (sent.status === 'removed') {
+        await core.backend.finishRemoval(liveDomain(start), device);
+        const live = { ...withoutDevice(live0, alias).live, runtime };
+        const next = { ...start, config: p.config ?? start.config, live };
+        core.commit(start.name, next, [{ type: 'device-removed', domain: refOf(next), alias }]);
+        return { outcome: 'removed', alias };
+      }
+      // The request is out. An alias detach changes the config at once; a detach waits for the answer first.
+      let obj: DomainObj = { ...start, live: { ...withPending(live0, alias, Date.now()), runtime }, config: wait ? start.config : (p.config ?? start.config) };
+      core.commit(obj.name, obj, []);
+      if (!wait) return { outcome: 'pending', alias };
+
+      const deadline = Date.now() + core.unplugTimeoutMs;
+      let removed = false;
+      for (;;) {
+        const news = await core.reconcile(obj);
+        if (!news.obj) return { outcome: 'removed', alias };
+        obj = news.obj;
+        const answer = news.answers.find((a) => a.alias === alias);
+        if (answer?.outcome === 'rejected') throw virtError(ErrorCode.OPERATION_FAILED, 'unplug of device was rejected by the guest');
+        if (answer?.outcome === 'removed' || !stillThere(obj.live, alias)) {
+          removed = true;
+          break;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0 || core.closed || core.stopping.has(obj.uuid)) break;
+        await core.signals.wait(obj.uuid, left);
+      }
+      if (p.config) {
+        obj = { ...obj, config: p.config };
+        core.commit(obj.name, obj, []);
+      }
+      return { outcome: removed ? 'removed' : 'pending', alias };
+    });
+  }
+
+  updateDevice(dom: DomainRef, xml: string, flags: number): Promise<void> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const plan = planUpdate(obj, xml, flags);
+      if (plan.live && plan.change) await core.backend.update(liveDomain(obj, plan.live), plan.change);
+      core.commit(obj.name, { ...obj, config: plan.config ?? obj.config, live: plan.live ?? obj.live }, []);
+    });
+  }
+
+  async subscribe(listener: EventListener): Promise<Unsubscribe> {
+    const core = this.#core;
+    core.check();
+    core.hub.add(listener);
+    // Follow the folder's event log only while someone listens: it costs a timer.
+    if (core.hub.size === 1) core.store.follow?.((e) => core.hub.dispatch([e]));
+    return () => {
+      core.hub.delete(listener);
+      if (core.hub.size === 0) core.store.unfollow?.();
+    };
+  }
+}
+
+function stillThere(live: LiveState | undefined, alias: string): boolean {
+  return live?.pending.some((p) => p.alias === alias) ?? false;
+}
+
+async function validateAgainstSchema(xml: string): Promise<void> {
+  const { validateDomainXml } = await import('../conf/schema.js');
+  await validateDomainXml(xml);
+}
+
+function matchesListFlags(obj: DomainObj, flags: number): boolean {
+  const active = obj.live !== undefined;
+  const persistent = obj.config !== undefined;
+  const state = obj.live?.state ?? DomainState.SHUTOFF;
+  const pick = (on: number, off: number, value: boolean): boolean => {
+    const a = (flags & on) !== 0;
+    const b = (flags & off) !== 0;
+    return a === b || (a ? value : !value);
+  };
+  if (!pick(ListDomains.ACTIVE, ListDomains.INACTIVE, active)) return false;
+  if (!pick(ListDomains.PERSISTENT, ListDomains.TRANSIENT, persistent)) return false;
+  const stateFlags = flags & (ListDomains.RUNNING | ListDomains.PAUSED | ListDomains.SHUTOFF | ListDomains.OTHER);
+  if (stateFlags) {
+    const ok =
+      (flags & ListDomains.RUNNING && state === DomainState.RUNNING) ||
+      (flags & ListDomains.PAUSED && state === DomainState.PAUSED) ||
+      (flags & ListDomains.SHUTOFF && state === DomainState.SHUTOFF) ||
+      (flags & ListDomains.OTHER && ![DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF].includes(state as 1));
+    if (!ok) return false;
+  }
+  if (flags & ListDomains.MANAGEDSAVE) return false;
+  if (flags & ListDomains.AUTOSTART) return false;
+  if (flags & ListDomains.HAS_SNAPSHOT) return false;
+  if (flags & ListDomains.HAS_CHECKPOINT) return false;
+  return true;
+}
+

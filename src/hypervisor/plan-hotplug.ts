@@ -1,0 +1,217 @@
+/**
+ * Planning attach / detach / update with libvirt's QEMU-driver semantics: flags resolved
+ * once, the config part built on a copy, the live part built on a copy with every name and
+ * address allocated. Pure: nothing is installed here; the engine runs the hypervisor step
+ * and commits the plan (or drops it) afterwards.
+ */
+import { readPciAddress } from '../conf/address.js';
+import type { QemuHost } from '../conf/caps/types.js';
+import { setAddress } from '../conf/devices/common.js';
+import {
+  AFFECT_CONFIG,
+  AFFECT_LIVE,
+  assignLiveNames,
+  checkFlags,
+  checkNoContradiction,
+  type DomainDef,
+  findByAlias,
+  findDevice,
+  type Impact,
+  parseDeviceXml,
+  placeDevice,
+  readAlias,
+  resolveImpact,
+  updateDeviceElement,
+  validateDevicesTogether,
+} from '../conf/index.js';
+import { ErrorCode } from '../errors.js';
+import { DeviceModify } from '../shared/flags.js';
+import type { XmlElement } from '../xml/index.js';
+import type { DeviceUpdate } from './backend.js';
+import { configDef, type DomainObj, domainTypeOf, type LiveState, storeXml } from './domain-obj.js';
+import { type Counters, namingFor } from './naming.js';
+import { checkControllerUnused, checkNewController, checkNewDiskTarget, rulesFor } from './rules/index.js';
+
+const DEVICE_FLAGS = AFFECT_LIVE | AFFECT_CONFIG;
+
+function impactOf(obj: DomainObj, flags: number): Impact {
+  return resolveImpact(flags & DEVICE_FLAGS, { active: obj.live !== undefined, persistent: obj.config !== undefined });
+}
+
+function defaultControllerIndex(dev: XmlElement, def: DomainDef): void {
+  if (dev.name !== 'controller' || dev.hasAttr('index')) return;
+  const used = def.controllers().filter((c) => c.type === dev.attr('type')).map((c) => c.index);
+  dev.setAttr('index', Math.max(-1, ...used) + 1);
+}
+
+/** Reuses the config copy's PCI address for the live copy when that slot is free there (one identity in both). */
+function shareAddress(liveDev: XmlElement, configDev: XmlElement | undefined, live: DomainDef): void {
+  const a = configDev ? readPciAddress(configDev) : undefined;
+  if (!a) return;
+  const taken = live.deviceElements().some((d) => {
+    const b = readPciAddress(d);
+    return b !== undefined && b.bus === a.bus && b.slot === a.slot;
+  });
+  const busExists = a.bus === 0 || live.controllers().some((c) => c.type === 'pci' && c.index === a.bus);
+  if (!taken && busExists) setAddress(liveDev, configDev!.child('address')!.clone());
+}
+
+export interface AttachPlan {
+  /** New persistent XML. */
+  config?: Buffer;
+  /** New live state, the device placed and named in it. */
+  live?: LiveState;
+  /** The new device inside `live.def` (what the hypervisor must plug). */
+  device?: XmlElement;
+  alias?: string;
+}
+
+/** virDomainAttachDeviceFlags, planned. Allocates tap names from `counters`. */
+export function planAttach(obj: DomainObj, xml: string, flags: number, counters: Counters, qemuHost?: QemuHost): AttachPlan {
+  checkFlags(flags, DEVICE_FLAGS, 'virDomainAttachDeviceFlags');
+  const impact = impactOf(obj, flags);
+  const type = domainTypeOf(obj);
+  const { flavour, hotplug } = rulesFor(type);
+  const { el } = parseDeviceXml(xml, type, 'attach');
+  if (impact.live) hotplug.checkLiveAttach(el);
+
+  const plan: AttachPlan = {};
+  let configDev: XmlElement | undefined;
+  if (impact.config) {
+    const def = configDef(obj)!;
+    configDev = el.clone();
+    defaultControllerIndex(configDev, def);
+    checkNewDiskTarget(configDev, def.deviceElements(), ErrorCode.OPERATION_INVALID);
+    checkNewController(configDev, def.deviceElements());
+    def.addDevice(configDev);
+    placeDevice(def, configDev, flavour, { allowNewPorts: true, qemuHost });
+    validateDevicesTogether(def);
+    plan.config = storeXml(def.toXml());
+  }
+
+  if (impact.live) {
+    const live = obj.live!;
+    const def = live.def.clone();
+    const dev = el.clone();
+    defaultControllerIndex(dev, def);
+    checkNewDiskTarget(dev, def.deviceElements(), ErrorCode.OPERATION_FAILED);
+    checkNewController(dev, def.deviceElements());
+    shareAddress(dev, configDev, def);
+    const before = new Set(def.deviceElements());
+    def.addDevice(dev);
+    placeDevice(def, dev, flavour, { allowNewPorts: false, qemuHost });
+    const added = def.deviceElements().filter((d) => !before.has(d));
+    const naming = namingFor(counters, live.id, live.nicSeq);
+    assignLiveNames(def, flavour, naming, added);
+    validateDevicesTogether(def);
+    plan.alias = readAlias(dev);
+    plan.device = dev;
+    plan.live = { ...live, def, nicSeq: naming.nicSeq() };
+  }
+  return plan;
+}
+
+export interface LiveUnplug {
+  alias: string;
+  /** The live device as it is now. */
+  device: XmlElement;
+  alreadyPending: boolean;
+}
+
+export interface DetachPlan {
+  /** New persistent XML without the device; committed once the live half did not fail. */
+  config?: Buffer;
+  live?: LiveUnplug;
+}
+
+function liveUnplug(obj: DomainObj, dev: XmlElement): LiveUnplug {
+  const live = obj.live!;
+  rulesFor(live.def.type).hotplug.checkLiveDetach(dev);
+  checkControllerUnused(dev, live.def.deviceElements());
+  const alias = readAlias(dev)!;
+  return { alias, device: dev, alreadyPending: live.pending.some((p) => p.alias === alias) };
+}
+
+/** virDomainDetachDeviceFlags, planned: both definitions matched before either changes. */
+export function planDetach(obj: DomainObj, xml: string, flags: number): DetachPlan {
+  checkFlags(flags, DEVICE_FLAGS, 'virDomainDetachDeviceFlags');
+  const impact = impactOf(obj, flags);
+  const { el, macGenerated } = parseDeviceXml(xml, domainTypeOf(obj), 'detach');
+  const plan: DetachPlan = {};
+  if (impact.config) {
+    const def = configDef(obj)!;
+    const found = findDevice(def, el, { macGenerated, config: true });
+    checkNoContradiction(found, el);
+    def.removeDevice(found);
+    plan.config = storeXml(def.toXml());
+  }
+  if (impact.live) {
+    const dev = findDevice(obj.live!.def, el, { macGenerated });
+    checkNoContradiction(dev, el);
+    plan.live = liveUnplug(obj, dev);
+  }
+  return plan;
+}
+
+/** virDomainDetachDeviceAlias, planned. */
+export function planDetachAlias(obj: DomainObj, alias: string, flags: number): DetachPlan {
+  checkFlags(flags, DEVICE_FLAGS, 'virDomainDetachDeviceAlias');
+  const impact = impactOf(obj, flags);
+  const plan: DetachPlan = {};
+  if (impact.config) {
+    const def = configDef(obj)!;
+    def.removeDevice(findByAlias(def, alias));
+    plan.config = storeXml(def.toXml());
+  }
+  if (impact.live) plan.live = liveUnplug(obj, findByAlias(obj.live!.def, alias));
+  return plan;
+}
+
+export interface UpdatePlan {
+  config?: Buffer;
+  live?: LiveState;
+  change?: DeviceUpdate;
+}
+
+/** virDomainUpdateDeviceFlags, planned. */
+export function planUpdate(obj: DomainObj, xml: string, flags: number): UpdatePlan {
+  checkFlags(flags, DEVICE_FLAGS | DeviceModify.FORCE, 'virDomainUpdateDeviceFlags');
+  const impact = impactOf(obj, flags);
+  const force = (flags & DeviceModify.FORCE) !== 0;
+  const { el, macGenerated } = parseDeviceXml(xml, domainTypeOf(obj), 'update');
+  const plan: UpdatePlan = {};
+  if (impact.config) {
+    const def = configDef(obj)!;
+    const found = findDevice(def, el, { macGenerated, config: true });
+    updateDeviceElement(found, el, { live: false, force });
+    validateDevicesTogether(def);
+    plan.config = storeXml(def.toXml());
+  }
+  if (impact.live) {
+    const def = obj.live!.def.clone();
+    const found = findDevice(def, el, { macGenerated });
+    const before = found.clone();
+    updateDeviceElement(found, el, { live: true, force });
+    plan.live = { ...obj.live!, def };
+    plan.change = { alias: readAlias(found), before, after: found };
+  }
+  return plan;
+}
+
+/** The live state without a device the guest let go (and without its pending entry). */
+export function withoutDevice(live: LiveState, alias: string): { live: LiveState; device?: XmlElement } {
+  const def = live.def.clone();
+  const device = def.deviceElements().find((d) => readAlias(d) === alias);
+  if (device) def.removeDevice(device);
+  return { live: { ...live, def: device ? def : live.def, pending: live.pending.filter((p) => p.alias !== alias) }, device };
+}
+
+/** The live state with an unplug of `alias` pending since `now`. */
+export function withPending(live: LiveState, alias: string, now: number): LiveState {
+  return { ...live, pending: [...live.pending.filter((p) => p.alias !== alias), { alias, requestedAt: now }] };
+}
+
+/** The live state with the pending unplug of `alias` forgotten (the guest refused it). */
+export function withoutPending(live: LiveState, alias: string): LiveState {
+  return { ...live, pending: live.pending.filter((p) => p.alias !== alias) };
+}

@@ -1,0 +1,11 @@
+/** The live hot-plug refusals of one hypervisor (which devices and buses plug and unplug while running). */
+import type { XmlElement } from '../../xml/index.js';
+
+export interface HotplugRules {
+  /** Whose rules these are, e.g. "qemu", "xen". */
+  readonly hypervisor: string;
+  /** Throws the hypervisor's VirtError when `dev` cannot be plugged into a running domain. */
+  checkLiveAttach(dev: XmlElement): void;
+  /** Throws the hypervisor's VirtError when the live device `dev` cannot be unplugged. */
+  checkLiveDetach(dev: XmlElement): void;
+}

@@ -1,0 +1,67 @@
+/** Runs a contract test once per target driver, each on fresh connections. */
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { Connection, type OpenOptions } from '../../src/index.js';
+import { type ContractTarget, TARGETS } from './targets.js';
+
+/** What a contract test gets: fresh connections to one target and the target's domain adapter. */
+export interface Contract {
+  target: ContractTarget;
+  /** A new connection on the target's pristine state (own `{tmp}` folder); closed and cleaned after the test. */
+  open(options?: OpenOptions): Promise<Connection>;
+  /** The target's version of a contract domain XML (for the most recent `open`'s folder). */
+  domain(xml: string): string;
+}
+
+/** The short label of a target in test names: `test:///default?state`. */
+export function label(target: ContractTarget): string {
+  return target.uri.replace(/=\{tmp\}[^&]*/g, '').replace(/\?$/, '');
+}
+
+/**
+ * Where `{tmp}` folders go: tmpfs when the machine has one, so the many commits of the contract
+ * suite cost no disk flushes (semantics do not depend on the medium; the crash tests in
+ * test/store use the real disk). VIRTKIT_CONTRACT_TMP overrides it.
+ */
+const TMP_ROOT = process.env.VIRTKIT_CONTRACT_TMP ?? (writable('/dev/shm') ? '/dev/shm' : tmpdir());
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function contract(target: ContractTarget, t: TestContext): Contract {
+  let lastTmp = '';
+  return {
+    target,
+    async open(options) {
+      let uri = target.uri;
+      if (uri.includes('{tmp}')) {
+        const tmp = mkdtempSync(join(TMP_ROOT, 'virtkit-contract-'));
+        t.after(() => rmSync(tmp, { recursive: true, force: true }));
+        uri = uri.replaceAll('{tmp}', tmp);
+        lastTmp = tmp;
+      }
+      const conn = await Connection.open(uri, options);
+      t.after(() => conn.close());
+      return conn;
+    },
+    domain(xml) {
+      return target.adaptDomain ? target.adaptDomain(xml, lastTmp) : xml;
+    },
+  };
+}
+
+/** Declares `name` once per target whose features `when` accepts (default: all), labelled by target. */
+export function contractTest(name: string, fn: (c: Contract) => Promise<void>, when: (t: ContractTarget) => boolean = () => true): void {
+  for (const target of TARGETS) {
+    if (!when(target)) continue;
+    test(`[${label(target)}] ${name}`, (t) => fn(contract(target, t)));
+  }
+}
