@@ -13,8 +13,19 @@ import type { DomainDef } from './domain.js';
 import type { Flavour } from './flavour.js';
 import { normalizeQemuDomain } from './qemu/normalize.js';
 import { placeQemuDevice } from './qemu/place-device.js';
+import { numaMemoryKiB } from './qemu/numa.js';
 import { toKiB } from './units.js';
 import { generateUuid, parseUuid } from './uuid.js';
+
+/** Total size of `<memory>` devices (DIMMs, virtio-mem, ...) in KiB. */
+function memoryDevicesKiB(def: DomainDef): number {
+  let total = 0;
+  for (const m of def.elementsNamed('memory')) {
+    const size = m.child('target')?.child('size');
+    if (size) total += toKiB(size.text(), size.attr('unit'), '<memory><target><size>');
+  }
+  return total;
+}
 
 function setMemory(root: XmlElement, name: string, kib: number): void {
   const m = root.child(name) ?? el(name);
@@ -60,10 +71,12 @@ export function applyDomainDefaults(def: DomainDef, flavour: Flavour, options: D
   else root.insertOrdered(el('uuid', {}, generateUuid()), DOMAIN_ORDER);
 
   const mem = root.child('memory');
-  const memKiB = mem ? toKiB(mem.text(), mem.attr('unit'), '<memory>') : 0;
+  let memKiB = mem ? toKiB(mem.text(), mem.attr('unit'), '<memory>') : 0;
+  // Without <memory>, the guest NUMA cells and memory devices add up to it (virDomainDefPostParseMemory).
+  if (memKiB === 0) memKiB = numaMemoryKiB(def) + memoryDevicesKiB(def);
   const cur = root.child('currentMemory');
   let curKiB = cur ? toKiB(cur.text(), cur.attr('unit'), '<currentMemory>') : memKiB;
-  if (curKiB > memKiB) curKiB = memKiB;
+  if (curKiB > memKiB || curKiB === 0) curKiB = memKiB;
   setMemory(root, 'memory', memKiB);
   setMemory(root, 'currentMemory', curKiB);
 

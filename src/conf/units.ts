@@ -25,6 +25,16 @@ const scale: Record<string, number> = {
   eib: 1024 ** 6,
 };
 
+/** Converts a sized value to bytes (exact); throws XML_ERROR naming `what`. */
+export function toBytes(value: string, unit: string | undefined, what: string): bigint {
+  const u = (unit ?? 'bytes').toLowerCase();
+  const factor = Object.hasOwn(scale, u) ? scale[u] : undefined;
+  if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);
+  const v = value.trim();
+  if (!/^\d+$/.test(v)) throw virtError(ErrorCode.XML_ERROR, `invalid value '${value}' for ${what}: expected a non-negative integer`);
+  return BigInt(v) * BigInt(factor);
+}
+
 /** Converts `<memory unit='X'>N</memory>` to KiB, rounding up like libvirt; throws XML_ERROR naming `what`. */
 export function toKiB(value: string, unit: string | undefined, what: string): number {
   const u = (unit ?? 'KiB').toLowerCase();

@@ -44,8 +44,8 @@ export function validateDevicesTogether(def: DomainDef): void {
   const controllers = new Set<string>();
   for (const c of def.elementsNamed('controller')) {
     const type = c.attr('type') ?? '';
-    // USB companion controllers (EHCI + UHCI with <master startport>) share their index by design.
-    if (type === 'usb' && c.child('master')) continue;
+    // Several USB controllers may share an index (EHCI with its UHCI companions): libvirt allows it.
+    if (type === 'usb') continue;
     const index = Number(c.attr('index') ?? 0);
     const key = `${type}:${index}`;
     if (controllers.has(key)) throw virtError(ErrorCode.XML_ERROR, `Multiple '${type}' controllers with index '${index}'`);

@@ -16,10 +16,13 @@ import { type CaseResult, distinctPairs, isX86, label, Oracle } from './qemuxml2
 const SUITE = 'qemuxml2xmltest oracle';
 
 /** x86 pairs known to differ, each with the reason (label: expected file name without .xml). */
-const EXCLUDED: Record<string, string> = {};
+const EXCLUDED: Record<string, string> = {
+  'genid-auto-inactive.x86_64-latest':
+    "<genid/> asks for a random generation ID: virtkit generates one as libvirt does, while libvirt's test suite replaces its random generator (virrandom mock), so the expected file holds that mock's fixed bytes",
+};
 
 /** Fewest x86 pairs that must be equal (raised as conformance improves; the target is 95%). */
-const X86_FLOOR = 403;
+const X86_FLOOR = 485;
 
 function summary(results: CaseResult[]): string {
   const pass = results.filter((r) => r.difference === undefined).length;

@@ -62,6 +62,8 @@ export interface QemuDriverConfig {
   nogfxAllowHostAudio?: boolean;
   /** spice_tls: SPICE TLS is configured. */
   spiceTLS?: boolean;
+  /** security_driver: the model a `<seclabel>` without one gets ('none', 'selinux', 'apparmor'); default 'none'. */
+  securityDriver?: string;
   /** libvirt's state directory for QEMU (/var/lib/libvirt/qemu): VNC sockets under it were generated, not configured. */
   libDir?: string;
   /** Where libvirt puts channel sockets it names itself (/var/lib/libvirt/qemu/channel/target). */

@@ -56,6 +56,7 @@ export const DOMAIN_ORDER = [
   'vcpus',
   'iothreads',
   'iothreadids',
+  'defaultiothread',
   'cputune',
   'numatune',
   'resource',

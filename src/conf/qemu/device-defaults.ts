@@ -32,9 +32,7 @@ function diskDefaults(def: DomainDef, disk: XmlElement): void {
     const f = el('format', { type: 'raw' });
     mirror.insert(f, 0);
   }
-  for (const enc of disk.elements('encryption').concat(disk.child('source')?.elements('encryption') ?? [])) {
-    if (!enc.hasAttr('engine')) enc.setAttr('engine', 'qemu');
-  }
+  for (const enc of disk.elements('encryption')) if (!enc.hasAttr('engine')) enc.setAttr('engine', 'qemu');
   // Generic part: a CD-ROM is always read-only, and controller-based buses get a drive address.
   if (disk.attr('device') === 'cdrom' && !disk.child('readonly')) disk.insertOrdered(el('readonly'), DISK_ORDER);
   const source = disk.child('source');
@@ -206,6 +204,7 @@ function vsockDefaults(vsock: XmlElement): void {
 }
 
 function shmemDefaults(shmem: XmlElement): void {
+  if (!shmem.child('model')) shmem.insert(el('model', { type: 'ivshmem' }), 0);
   const model = shmem.child('model')?.attr('type') ?? 'ivshmem';
   const server = shmem.child('server');
   if (model !== 'ivshmem-doorbell' && !shmem.child('size')) {
@@ -232,6 +231,52 @@ function panicDefaults(panic: XmlElement): void {
 function fsDefaults(fs: XmlElement): void {
   const socket = fs.child('driver')?.attr('type') === 'virtiofs' && fs.child('source')?.hasAttr('socket');
   if (!fs.hasAttr('accessmode') && !socket) fs.setAttr('accessmode', 'passthrough');
+}
+
+/** Units a SCSI controller model cannot give a device (libvirt's virDomainSCSIDriveAddressIsUsed). */
+function scsiUnitUnusable(model: string | undefined, unit: number): boolean {
+  switch (model) {
+    case 'virtio-scsi':
+    case 'virtio-transitional':
+    case 'virtio-non-transitional':
+      return unit > 16383;
+    case 'ibmvscsi':
+      return unit > 31 || unit === 7;
+    case 'lsisas1068':
+      return unit > 1;
+    case 'lsisas1078':
+      return unit > 255;
+    case 'lsilogic':
+    case 'vmpvscsi':
+    case 'buslogic':
+      return unit === 7;
+    case 'ncr53c90':
+    case 'dc390':
+    case 'am53c974':
+      return unit > 6;
+    default:
+      return false;
+  }
+}
+
+/** A SCSI host device without an address takes the first free unit, controller by controller (7 units each). */
+function hostdevDefaults(def: DomainDef, h: XmlElement): void {
+  if ((h.attr('mode') ?? 'subsystem') !== 'subsystem' || h.attr('type') !== 'scsi' || h.child('address')) return;
+  const used = new Set<string>();
+  for (const d of def.deviceElements()) {
+    const isScsi = (d.name === 'disk' && d.child('target')?.attr('bus') === 'scsi') || (d.name === 'hostdev' && d.attr('type') === 'scsi');
+    const a = d.child('address');
+    if (!isScsi || a?.attr('type') !== 'drive') continue;
+    used.add(`${Number(a.attr('controller') ?? 0)}:${Number(a.attr('bus') ?? 0)}:${Number(a.attr('target') ?? 0)}:${Number(a.attr('unit') ?? 0)}`);
+  }
+  const models = new Map(def.elementsNamed('controller').filter((c) => c.attr('type') === 'scsi').map((c) => [Number(c.attr('index') ?? 0), c.attr('model')]));
+  for (let controller = 0; controller <= 255; controller++) {
+    for (let unit = 0; unit < 7; unit++) {
+      if (used.has(`${controller}:0:0:${unit}`) || scsiUnitUnusable(models.get(controller), unit)) continue;
+      h.append(el('address', { type: 'drive', controller, bus: 0, target: 0, unit }));
+      return;
+    }
+  }
 }
 
 function memoryDefaults(mem: XmlElement): void {
@@ -280,6 +325,9 @@ export function deviceDefaults(def: DomainDef, dev: XmlElement, ctx: QemuContext
       return;
     case 'memory':
       memoryDefaults(dev);
+      return;
+    case 'hostdev':
+      hostdevDefaults(def, dev);
       return;
   }
 }

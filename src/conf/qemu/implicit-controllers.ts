@@ -25,12 +25,12 @@ export function controllerIndexes(def: DomainDef): Map<string, Set<number>> {
   return out;
 }
 
-function maybeAdd(def: DomainDef, present: Map<string, Set<number>>, type: string, index: number): void {
+function maybeAdd(def: DomainDef, present: Map<string, Set<number>>, type: string, index: number, model?: string): void {
   const set = present.get(type) ?? new Set<number>();
   present.set(type, set);
   if (set.has(index)) return;
   set.add(index);
-  def.addDevice(el('controller', { type, index }));
+  def.addDevice(el('controller', { type, index, model }));
 }
 
 function addDiskControllers(def: DomainDef, present: Map<string, Set<number>>, type: string, bus: string): void {
@@ -83,11 +83,16 @@ export function addImplicitControllers(def: DomainDef): void {
     }
     maybeAdd(def, present, 'ccid', idx);
   }
+  // SCSI host devices: controllers up to the highest they name, of the model that controller has.
   const scsiHostdevs = def.elementsNamed('hostdev').filter((h) => h.attr('type') === 'scsi');
   let maxScsi = -1;
+  let model: string | undefined;
   for (const h of scsiHostdevs) {
     const a = readDriveAddress(h);
-    if (a) maxScsi = Math.max(maxScsi, a.controller);
+    if (!a || a.controller <= maxScsi) continue;
+    maxScsi = a.controller;
+    const c = def.elementsNamed('controller').find((x) => x.attr('type') === 'scsi' && Number(x.attr('index') ?? 0) === a.controller);
+    if (c?.hasAttr('model')) model = c.attr('model');
   }
-  for (let i = 0; i <= Math.min(maxScsi, MAX_IMPLICIT_CONTROLLER_INDEX); i++) maybeAdd(def, present, 'scsi', i);
+  for (let i = 0; i <= Math.min(maxScsi, MAX_IMPLICIT_CONTROLLER_INDEX); i++) maybeAdd(def, present, 'scsi', i, model);
 }

@@ -26,11 +26,22 @@ export function inactiveDefaults(def: DomainDef, ctx: QemuContext): void {
       if (!label.child('label') && label.attr('relabel') !== 'no') source!.remove(label);
     }
   }
-  for (const label of def.root.elements('seclabel')) {
+  const secModel = ctx.config.securityDriver ?? 'none';
+  def.root.elements('seclabel').forEach((label, i) => {
     // Dynamic labels are chosen at start; image labels are always live state.
     if (label.attr('type') !== 'static') label.removeChildren('label');
     label.removeChildren('imagelabel');
-  }
+    // The first label without a model belongs to the host's security driver (virSecurityLabelDefsParseXML).
+    const type = label.attr('type') ?? 'dynamic';
+    if (i === 0 && !label.hasAttr('model') && (type === 'none' || (type === 'dynamic' && !label.child('baselabel')))) {
+      label.setAttr('model', secModel);
+    }
+    if (label.attr('model') === 'none') {
+      // Older configurations: no security driver means no labelling at all.
+      label.attrs = label.attrs.filter(([k]) => k !== 'type' && k !== 'relabel');
+      label.attrs.unshift(['type', 'none']);
+    }
+  });
   for (const iface of def.elementsNamed('interface')) iface.child('source')?.removeAttr('portid');
   for (const kind of ['serial', 'console', 'parallel', 'channel']) {
     for (const chr of def.elementsNamed(kind)) {

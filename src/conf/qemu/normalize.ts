@@ -6,17 +6,28 @@
 import { el } from '../../xml/index.js';
 import type { QemuHost } from '../caps/types.js';
 import type { DomainDef } from '../domain.js';
+import { DOMAIN_ORDER } from '../devices/kinds.js';
 import { canonicalDeviceOrder, sortControllers } from './canonical-order.js';
+import { sortDeviceChildren } from './child-order.js';
 import { consoleCompat, mirrorSerialConsoles } from './console.js';
 import { defaultEmulator, qemuContext, type QemuContext } from './context.js';
 import { addDefaultDevices } from './default-devices.js';
 import { deviceDefaults, videoDefaults } from './device-defaults.js';
+import { deviceFormat } from './device-format.js';
+import { domainFormat, sortChildren } from './domain-format.js';
 import { normalizeGraphics } from './graphics.js';
+import { parseNormalize } from './parse-normalize.js';
 import { addImplicitControllers } from './implicit-controllers.js';
 import { inactiveDefaults } from './inactive.js';
 import { canonicalizeMachine, cpuPostParse, defaultCpu, defaultMachine } from './machine.js';
 import { isX86Arch } from './machine-kind.js';
 import { assignPciAddresses } from './pci-assign.js';
+import { normalizeCputune } from './cputune.js';
+import { assignMemorySlots } from './memory-slots.js';
+import { normalizeNuma } from './numa.js';
+import { normalizeNumatune } from './numatune.js';
+import { sanitizeMetadata } from './metadata.js';
+import { assignSpaprVioAddresses } from './spapr-vio.js';
 import { assignVirtioSerialAddresses } from './virtio-serial.js';
 import { assignControllerIndexes, assignIsaSerialPorts } from './indexes.js';
 
@@ -34,6 +45,12 @@ export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
     devices.insert(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)), 0);
   }
   const ctx: QemuContext = qemuContext(def, host);
+  parseNormalize(def);
+  domainFormat(def);
+  normalizeCputune(def);
+  normalizeNumatune(def);
+  sanitizeMetadata(def);
+  deviceFormat(def);
   inactiveDefaults(def, ctx);
   normalizeGraphics(def, ctx);
   sortControllers(def);
@@ -45,6 +62,7 @@ export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
     canonicalizeMachine(def, ctx);
     defaultCpu(def, ctx);
     cpuPostParse(def, ctx);
+    normalizeNuma(def, Number(def.root.child('vcpu')?.text().trim() || 1));
   }
   assignIsaSerialPorts(def);
   eachDevice(def, (e) => deviceDefaults(def, e, ctx));
@@ -68,8 +86,12 @@ export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
 
   if (ctx.caps && isX86Arch(ctx.arch)) {
     assignVirtioSerialAddresses(def);
+    assignSpaprVioAddresses(def);
     assignPciAddresses(def, { caps: ctx.caps });
+    assignMemorySlots(def);
   }
   mirrorSerialConsoles(def);
   canonicalDeviceOrder(def);
+  sortDeviceChildren(def);
+  sortChildren(def.root, DOMAIN_ORDER);
 }

@@ -354,7 +354,7 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
   placeChipset(def, set, list);
   assignSlots(def, set, list);
   markMultifunction(def);
-  for (const c of pciControllers(def)) controllerDefaults(c, caps);
+  for (const c of pciControllers(def)) controllerDefaults(def, c, caps);
 }
 
 /** The device at function 0 of a slot whose other functions are in use gets multifunction='on' (unless set). */
@@ -377,7 +377,7 @@ function markMultifunction(def: DomainDef): void {
 }
 
 /** `<model name>`, chassis and port numbers libvirt fills in for PCI controllers. */
-function controllerDefaults(c: XmlElement, caps: QemuCaps | undefined): void {
+function controllerDefaults(def: DomainDef, c: XmlElement, caps: QemuCaps | undefined): void {
   const model = c.attr('model');
   const name = MODEL_NAMES[model ?? ''] ?? (model === 'pcie-root-port' ? (hasCap(caps, CAP.PCIE_ROOT_PORT) ? 'pcie-root-port' : 'ioh3420') : undefined);
   if (name && !c.child('model')) insertFirst(c, el('model', { name }));
@@ -397,6 +397,16 @@ function controllerDefaults(c: XmlElement, caps: QemuCaps | undefined): void {
     const t = target();
     if (!t.hasAttr('chassis')) t.setAttr('chassis', idx);
     if (!t.hasAttr('port')) t.setAttr('port', `0x${((a.slot << 3) + a.function).toString(16)}`);
+  }
+  if ((model === 'pci-expander-bus' || model === 'pcie-expander-bus') && !c.child('target')?.hasAttr('busNr')) {
+    // Below every bus number in use, leaving one for the expander's own bridge (qemuDomainAddressFindNewBusNr).
+    let lowest = 256;
+    for (const o of pciControllers(def)) {
+      const n = o.child('target')?.attr('busNr');
+      if (n !== undefined && Number(n) < lowest) lowest = Number(n);
+    }
+    if (lowest <= 2) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `No free busNr lower than current lowest busNr is available to auto-assign to bus ${a?.bus ?? 0}. Must be manually assigned`);
+    target().setAttr('busNr', lowest - 2);
   }
   if (model === 'pcie-switch-downstream-port' && a) {
     const t = target();

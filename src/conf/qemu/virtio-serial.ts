@@ -48,7 +48,7 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
       controller = num(a.attr('controller'));
       const c = ctrls.find((x) => x.index === controller);
       if (!c) throw virtError(ErrorCode.INTERNAL_ERROR, `virtio-serial controller ${controller} not available`);
-      port = c.ports.indexOf(false, 0);
+      port = c.ports.indexOf(false, 1);
       if (port <= 0) throw virtError(ErrorCode.XML_ERROR, `Unable to find a free port on virtio-serial controller ${controller}`);
     } else {
       const start = allowZero ? 0 : 1;
