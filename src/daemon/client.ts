@@ -225,15 +225,32 @@ export class DaemonClient {
     }
     if (h.proc === PROC_SUPPORTS_FEATURE && (args as { feature: number }).feature === FEATURE_KEEPALIVE) this.#startKeepalive();
     if (++this.#inflight >= this.#limits.maxInflight) this.#socket.pause();
-    Promise.resolve()
-      .then(() => handler.run(this.#context, args as never))
-      .then(
-        (ret) => this.#reply(h, handler.info.ret, ret),
-        (err: unknown) => this.#replyError(h, err),
-      )
-      .finally(() => {
-        if (--this.#inflight < this.#limits.maxInflight && !this.#closed && !this.#closing) this.#socket.resume();
-      });
+    const done = (): void => {
+      if (--this.#inflight < this.#limits.maxInflight && !this.#closed && !this.#closing) this.#socket.resume();
+    };
+    let out: unknown;
+    try {
+      out = handler.run(this.#context, args as never);
+    } catch (err) {
+      this.#replyError(h, err);
+      done();
+      return;
+    }
+    if (out instanceof Promise) {
+      out.then(
+        (ret) => {
+          this.#reply(h, handler.info.ret, ret);
+          done();
+        },
+        (err: unknown) => {
+          this.#replyError(h, err);
+          done();
+        },
+      );
+    } else {
+      this.#reply(h, handler.info.ret, out);
+      done();
+    }
   }
 
   readonly #context: CallContext = (() => {
