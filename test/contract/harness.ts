@@ -48,6 +48,10 @@ function contract(target: ContractTarget, t: TestContext): Contract {
         uri = uri.replaceAll('{tmp}', tmp);
         lastTmp = tmp;
       }
+      if (target.prepare) {
+        const stop = await target.prepare(lastTmp, options ?? {});
+        t.after(stop);
+      }
       const conn = await Connection.open(uri, options);
       t.after(() => conn.close());
       return conn;

@@ -6,6 +6,9 @@
  * every connection starts from a driver's pristine state.
  */
 
+import type { OpenOptions } from '../../src/index.js';
+import { serveVirtkitd } from '../remote/contract-target.js';
+
 export interface ContractTarget {
   /** Connection URI template. */
   uri: string;
@@ -15,6 +18,8 @@ export interface ContractTarget {
   simulatedGuest: boolean;
   /** Rewrites a contract domain for this driver (e.g. disk images and kernel a real QEMU can boot); `tmp` is the connection's folder. */
   adaptDomain?: (xml: string, tmp: string) => string;
+  /** Starts what the URI needs in the connection's folder (e.g. a daemon); returns how to stop it. */
+  prepare?: (tmp: string, options: OpenOptions) => Promise<() => Promise<void>>;
 }
 
 const test = { domainTypes: ['qemu', 'xen'], simulatedGuest: true } as const;
@@ -23,7 +28,8 @@ export const TARGETS: ContractTarget[] = [
   { uri: 'test:///default', ...test },
   { uri: 'test:///default?state={tmp}', ...test },
   // h7-qemu: { uri: 'qemu:///session?root={tmp}', domainTypes: ['qemu'], simulatedGuest: false, adaptDomain: bootableGuest },
-  // h8-remote: { uri: 'test+unix:///default?socket={tmp}/sock', ...test },
+  // The remote driver against virtkitd (one daemon per connection, on a socket in its folder).
+  { uri: 'test+unix:///default?socket={tmp}/sock', ...test, prepare: serveVirtkitd },
   ...fromEnvironment(process.env.VIRTKIT_CONTRACT_URIS),
 ];
 

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/daemon/log.js';
 import { type ServerOptions, VirtkitServer } from '../../src/daemon/server.js';
 import type { Codec } from '../../src/rpc/codec.js';
+import { KEEPALIVE_PROGRAM } from '../../src/rpc/generated/keepalive-protocol.js';
 import { decRemoteError, type RemoteError } from '../../src/rpc/generated/remote-protocol.js';
 import { decodeFrame, encodeFrame, type Frame, FrameReader, type Header } from '../../src/rpc/message.js';
 import { LIBVIRTD, PYTHON, type RunResult, run, tempDir, VIRSH } from './peers.js';
@@ -83,13 +84,21 @@ export class RawClient {
   readonly socket: net.Socket;
   readonly frames: Frame[] = [];
   closed = false;
+  answerPings = true;
   #waiters: (() => void)[] = [];
   #reader = new FrameReader();
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (d: Buffer) => {
-      for (const f of this.#reader.push(d)) this.frames.push(decodeFrame(f));
+      for (const f of this.#reader.push(d)) {
+        const frame = decodeFrame(f);
+        // Like every real client, answer the daemon's keepalive pings unless a test wants silence.
+        if (this.answerPings && frame.header.prog === KEEPALIVE_PROGRAM && frame.header.proc === 1) {
+          this.socket.write(encodeFrame({ ...frame.header, proc: 2 }, { encode() {}, decode() {} }, undefined));
+        }
+        this.frames.push(frame);
+      }
       this.#wake();
     });
     socket.on('close', () => {

@@ -136,6 +136,7 @@ describe('virtkitd protocol', () => {
 
   test('keepalive: PING gets PONG; an idle client that asked for keepalive is pinged, and dropped when it never answers', async () => {
     const c = await opened(d.socket);
+    c.answerPings = false;
     c.send({ prog: KEEPALIVE_PROGRAM, proc: 1, serial: 0, type: 2 }, voidCodec, undefined);
     await c.until((fs) => fs.some((f) => f.header.prog === KEEPALIVE_PROGRAM && f.header.proc === 2));
     await call(c, P.CONNECT_SUPPORTS_FEATURE, { feature: 10 });
@@ -145,11 +146,6 @@ describe('virtkitd protocol', () => {
     // One that answers stays.
     const live = await opened(d.socket);
     await call(live, P.CONNECT_SUPPORTS_FEATURE, { feature: 10 });
-    live.socket.on('data', () => {
-      for (const f of live.frames.splice(0)) {
-        if (f.header.prog === KEEPALIVE_PROGRAM && f.header.proc === 1) live.send({ prog: KEEPALIVE_PROGRAM, proc: 2, serial: 0, type: 2 }, voidCodec, undefined);
-      }
-    });
     await new Promise((r) => setTimeout(r, 1200));
     assert.equal(live.closed, false);
     live.close();

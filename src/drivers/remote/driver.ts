@@ -4,9 +4,9 @@
  * void replies leave out, see outcomes.ts); events arrive as messages for the callbacks registered
  * while this connection has listeners.
  */
-import { ErrorCode, VirtError } from '../../errors.js';
+import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
 import type { ProcedureInfo } from '../../rpc/codec.js';
-import { remoteProcedures as P } from '../../rpc/generated/remote-protocol.js';
+import { REMOTE_STRING_MAX, remoteProcedures as P } from '../../rpc/generated/remote-protocol.js';
 import { fromWireDomain, toWireDomain, uuidBytes } from '../../rpc/wire.js';
 import type { XdrReader } from '../../rpc/xdr.js';
 import { EventHub, type ListenerErrorHandler } from '../../shared/event-hub.js';
@@ -27,6 +27,17 @@ export interface RemoteDriverOptions {
   onListenerError?: ListenerErrorHandler;
   /** Stops the transport after the connection closed. */
   shutdown: () => void;
+}
+
+/** XML the protocol cannot carry is refused before sending, as the embedded drivers refuse oversized XML. */
+function sized(xml: string, what: string): string {
+  if (xml.length > REMOTE_STRING_MAX / 4) {
+    const bytes = Buffer.byteLength(xml, 'utf8');
+    if (bytes > REMOTE_STRING_MAX) {
+      throw new VirtError(ErrorCode.XML_ERROR, `${what} is too large: ${bytes} bytes, libvirt's remote protocol carries at most ${REMOTE_STRING_MAX}`, { domain: ErrorDomain.XML });
+    }
+  }
+  return xml;
 }
 
 export class RemoteDriver implements Driver {
@@ -92,11 +103,12 @@ export class RemoteDriver implements Driver {
   }
 
   async defineXML(xml: string, flags: number): Promise<DomainRef> {
+    sized(xml, 'domain definition');
     const r = flags ? await this.#call(P.DOMAIN_DEFINE_XML_FLAGS, { xml, flags }) : await this.#call(P.DOMAIN_DEFINE_XML, { xml });
     return fromWireDomain(r.dom);
   }
   async createXML(xml: string, flags: number): Promise<DomainRef> {
-    return fromWireDomain((await this.#call(P.DOMAIN_CREATE_XML, { xml_desc: xml, flags })).dom);
+    return fromWireDomain((await this.#call(P.DOMAIN_CREATE_XML, { xml_desc: sized(xml, 'domain definition'), flags })).dom);
   }
   async undefine(dom: DomainRef, flags: number): Promise<void> {
     if (flags) await this.#call(P.DOMAIN_UNDEFINE_FLAGS, { dom: toWireDomain(dom), flags });
@@ -161,6 +173,7 @@ export class RemoteDriver implements Driver {
   }
 
   async attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult> {
+    sized(xml, 'device definition');
     const before = await this.#liveUnlessConfigOnly(dom, flags);
     await this.#call(P.DOMAIN_ATTACH_DEVICE_FLAGS, { dom: toWireDomain(dom), xml, flags });
     if (!before || !touchesLive(flags, before.active)) return {};
@@ -170,6 +183,7 @@ export class RemoteDriver implements Driver {
   }
 
   async detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult> {
+    sized(xml, 'device definition');
     const before = await this.#liveUnlessConfigOnly(dom, flags);
     await this.#call(P.DOMAIN_DETACH_DEVICE_FLAGS, { dom: toWireDomain(dom), xml, flags });
     if (!before || !touchesLive(flags, before.active)) return { outcome: 'removed' };
@@ -179,7 +193,7 @@ export class RemoteDriver implements Driver {
   }
 
   async updateDevice(dom: DomainRef, xml: string, flags: number): Promise<void> {
-    await this.#call(P.DOMAIN_UPDATE_DEVICE_FLAGS, { dom: toWireDomain(dom), xml, flags });
+    await this.#call(P.DOMAIN_UPDATE_DEVICE_FLAGS, { dom: toWireDomain(dom), xml: sized(xml, 'device definition'), flags });
   }
 
   async detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult> {

@@ -52,8 +52,12 @@ export function matchedAlias(view: LiveView, deviceXml: string): string | undefi
   }
 }
 
-/** removed when the device left the live XML, pending while it is still there. */
+/**
+ * removed when the device left the live XML, pending while it is still there — or when the domain stopped
+ * meanwhile: the guest never confirmed the unplug (what the embedded drivers report too).
+ */
 export function detachOutcome(before: LiveView, after: LiveView, alias: string | undefined): { outcome: 'removed' | 'pending'; alias?: string } {
+  if (!after.active) return alias === undefined ? { outcome: 'pending' } : { outcome: 'pending', alias };
   if (alias !== undefined) return { outcome: after.aliases.has(alias) ? 'pending' : 'removed', alias };
   const gone = [...before.aliases.keys()].filter((a) => !after.aliases.has(a));
   if (gone.length === 1) return { outcome: 'removed', alias: gone[0] };
