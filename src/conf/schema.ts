@@ -78,15 +78,15 @@ export function deviceRefs(dir: string): string[] {
   const common = parseXml(readFileSync(join(dir, 'domaincommon.rng'), 'utf8'), { source: 'domaincommon.rng' });
   const def = common.elements('define').find((d) => d.attr('name') === 'devices');
   const refs: string[] = [];
-  const walk = (e: XmlElement): void => {
-    for (const c of e.elements()) {
-      const name = c.attr('name');
-      // <emulator> is the one child of <devices> that is not a device.
-      if (c.name === 'ref' && name && name !== 'emulator' && !refs.includes(name)) refs.push(name);
-      walk(c);
-    }
-  };
-  if (def) walk(def);
+  // Descendants in document order, with an explicit stack (tree walks are iterative throughout virtkit).
+  const todo: XmlElement[] = def ? def.elements().reverse() : [];
+  while (todo.length > 0) {
+    const c = todo.pop()!;
+    const name = c.attr('name');
+    // <emulator> is the one child of <devices> that is not a device.
+    if (c.name === 'ref' && name && name !== 'emulator' && !refs.includes(name)) refs.push(name);
+    todo.push(...c.elements().reverse());
+  }
   if (refs.length === 0) throw new VirtError(ErrorCode.INTERNAL_ERROR, `no device list in ${dir}/domaincommon.rng`);
   return refs;
 }

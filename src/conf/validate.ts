@@ -6,6 +6,7 @@ import { validateDevice } from './devices/index.js';
 import type { DomainDef } from './domain.js';
 import { DOMAIN_TYPES } from './flavour.js';
 import { formatPciAddress, readPciAddress } from './address.js';
+import { checkDefinitionSize } from './limits.js';
 
 /** Domain names: non-empty, no '/', no control characters (they become file names and CLI arguments). */
 export function validateDomainName(name: string): void {
@@ -31,8 +32,9 @@ export function validateDomainShape(def: DomainDef): void {
   for (const dev of def.deviceElements()) validateDevice(dev);
 }
 
-/** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses. */
+/** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses; and the definition's size. */
 export function validateDevicesTogether(def: DomainDef): void {
+  checkDefinitionSize(def.root);
   const targets = new Map<string, string>();
   for (const disk of def.elementsNamed('disk')) {
     const t = disk.child('target')?.attr('dev') ?? '';

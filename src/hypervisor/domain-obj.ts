@@ -5,7 +5,7 @@
  */
 import { DomainDef } from '../conf/index.js';
 import type { DomainRef } from '../shared/events.js';
-import { el, parseXml, serializeXml } from '../xml/index.js';
+import { el, parseStoredXml, serializeXml } from '../xml/index.js';
 import type { LiveDomain, Runtime } from './backend.js';
 
 /** A live unplug the guest has not answered yet. */
@@ -74,7 +74,7 @@ export function configXml(obj: DomainObj): string | undefined {
 /** Parses stored canonical XML back into a definition (already validated when it was stored). */
 export function configDef(obj: DomainObj): DomainDef | undefined {
   const xml = configXml(obj);
-  return xml === undefined ? undefined : new DomainDef(parseXml(xml, { source: `definition of '${obj.name}'` }));
+  return xml === undefined ? undefined : new DomainDef(parseStoredXml(xml, `definition of '${obj.name}'`));
 }
 
 /** The domain's type attribute, from whichever definition it has. */
@@ -103,7 +103,7 @@ export function formatStatus(live: LiveState): string {
 }
 
 export function parseStatus(text: string): LiveState {
-  const root = parseXml(text, { source: 'domain status' });
+  const root = parseStoredXml(text, 'domain status');
   const domain = root.child('domain');
   if (!domain) throw new Error('status without <domain>');
   const runtimeText = root.childText('runtime');

@@ -11,38 +11,71 @@ function significant(children: XmlNode[]): XmlNode[] {
   return children.filter((c) => c.kind !== 'pi' && !(c.kind === 'text' && c.text.trim() === ''));
 }
 
-/** Returns undefined when equal, else a path and a reason for the first difference. */
-export function xmlDiff(a: XmlElement, b: XmlElement, path = ''): string | undefined {
-  const here = `${path}/${a.name}`;
-  if (a.name !== b.name) return `${here}: element name ${a.name} != ${b.name}`;
-  if (a.attrs.length !== b.attrs.length || a.attrs.some(([k, v]) => b.attr(k) !== v)) {
+/** Same attribute set (order aside); a Map past a few attributes keeps this linear. */
+function sameAttributes(a: XmlElement, b: XmlElement): boolean {
+  if (a.attrs.length !== b.attrs.length) return false;
+  if (a.attrs.length <= 8) return a.attrs.every(([k, v]) => b.attr(k) === v);
+  const other = new Map(b.attrs);
+  return other.size === b.attrs.length && a.attrs.every(([k, v]) => other.get(k) === v);
+}
+
+interface Pair {
+  a: XmlElement;
+  b: XmlElement;
+  parent: Pair | undefined;
+}
+
+/** `/domain/devices/disk`: built only for the difference reported, never per level. */
+function pathOf(p: Pair): string {
+  const names: string[] = [];
+  for (let q: Pair | undefined = p; q; q = q.parent) names.push(q.a.name);
+  return '/' + names.reverse().join('/');
+}
+
+/** The difference between two elements themselves (children aside), or undefined. */
+function nodeDiff(p: Pair, todo: Pair[]): string | undefined {
+  const { a, b } = p;
+  if (a.name !== b.name) return `${pathOf(p)}: element name ${a.name} != ${b.name}`;
+  if (!sameAttributes(a, b)) {
     const fmt = (e: XmlElement) => e.attrs.map(([k, v]) => `${k}='${v}'`).join(' ');
-    return `${here}: attributes [${fmt(a)}] != [${fmt(b)}]`;
+    return `${pathOf(p)}: attributes [${fmt(a)}] != [${fmt(b)}]`;
   }
   const ca = significant(a.children);
   const cb = significant(b.children);
   const ea = ca.filter((c) => c.kind === 'element');
   const eb = cb.filter((c) => c.kind === 'element');
   if (ea.length !== eb.length) {
-    return `${here}: ${ea.length} child elements [${ea.map((e) => (e as XmlElement).name).join(',')}] != ${eb.length} [${eb.map((e) => (e as XmlElement).name).join(',')}]`;
+    return `${pathOf(p)}: ${ea.length} child elements [${ea.map((e) => (e as XmlElement).name).join(',')}] != ${eb.length} [${eb.map((e) => (e as XmlElement).name).join(',')}]`;
   }
+  const children: Pair[] = [];
   for (let i = 0; i < ca.length || i < cb.length; i++) {
     const x = ca[i];
     const y = cb[i];
-    if (!x || !y) return `${here}: child count differs`;
+    if (!x || !y) return `${pathOf(p)}: child count differs`;
     if (x.kind === 'element' && y.kind === 'element') {
-      const d = xmlDiff(x, y, here);
-      if (d) return d;
+      children.push({ a: x, b: y, parent: p });
     } else if (x.kind !== y.kind) {
       // Text and CDATA are the same content written two ways.
       const tx = x.kind === 'text' || x.kind === 'cdata';
       const ty = y.kind === 'text' || y.kind === 'cdata';
       if (!(tx && ty && (x as { text: string }).text.trim() === (y as { text: string }).text.trim())) {
-        return `${here}: node kind ${x.kind} != ${y.kind}`;
+        return `${pathOf(p)}: node kind ${x.kind} != ${y.kind}`;
       }
     } else if (x.kind !== 'element' && y.kind !== 'element' && x.kind !== 'pi' && y.kind !== 'pi') {
-      if (x.text.trim() !== y.text.trim()) return `${here}: text ${JSON.stringify(x.text)} != ${JSON.stringify(y.text)}`;
+      if (x.text.trim() !== y.text.trim()) return `${pathOf(p)}: text ${JSON.stringify(x.text)} != ${JSON.stringify(y.text)}`;
     }
+  }
+  // Reversed onto the stack, so the first difference in document order is the one reported.
+  for (let i = children.length - 1; i >= 0; i--) todo.push(children[i]!);
+  return undefined;
+}
+
+/** Returns undefined when equal, else a path and a reason for the first difference (depth-first, document order). */
+export function xmlDiff(a: XmlElement, b: XmlElement): string | undefined {
+  const todo: Pair[] = [{ a, b, parent: undefined }];
+  while (todo.length > 0) {
+    const d = nodeDiff(todo.pop()!, todo);
+    if (d) return d;
   }
   return undefined;
 }

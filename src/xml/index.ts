@@ -1,7 +1,8 @@
 export { XmlElement, el, cloneNode } from './tree.js';
 export type { XmlNode, XmlText, XmlComment, XmlCData, XmlPI } from './tree.js';
-export { parseXml, MAX_XML_LENGTH } from './parse.js';
+export { parseXml, parseStoredXml, MAX_XML_ATTRIBUTES, MAX_XML_DEPTH, MAX_XML_LENGTH, MAX_XML_NODES } from './parse.js';
 export type { ParseOptions } from './parse.js';
 export { decodeXmlBytes, invalidUtf8Offset, MAX_XML_BYTES } from './decode.js';
-export { serializeXml, escapeAttr, escapeText } from './serialize.js';
+export { serializeXml, escapeAttr, escapeText, formattedSize } from './serialize.js';
+export type { FormattedSize } from './serialize.js';
 export { xmlDiff, xmlEqual } from './equal.js';

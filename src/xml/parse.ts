@@ -9,38 +9,71 @@
  * exceeds the define budget; this parser does the same document in a few µs.
  */
 import { ErrorCode, VirtError } from '../errors.js';
+import { decodeReferences, findBadChar, normalizeNewlines, tabsAndNewlinesToSpaces } from './chars.js';
 import { decodeXmlBytes } from './decode.js';
 import { XmlElement, type XmlNode } from './tree.js';
 
 /** Largest document accepted, in UTF-16 code units (libvirt caps XML strings at a few MiB on the wire). */
 export const MAX_XML_LENGTH = 10 * 1024 * 1024;
+/** Deepest element nesting accepted: libxml2's default, which libvirt parses with (no XML_PARSE_HUGE). */
+export const MAX_XML_DEPTH = 256;
+/** Most attributes on one element (libvirt's elements have at most ~15). */
+export const MAX_XML_ATTRIBUTES = 256;
+/**
+ * Most nodes in one document: elements, attributes, text runs (whitespace-only runs between nodes
+ * are layout and not counted), comments, CDATA sections, PIs. Bounds memory and every later walk.
+ */
+export const MAX_XML_NODES = 100_000;
 
 export interface ParseOptions {
   /** Name used in error messages, e.g. "domain definition" or a file name. */
   source?: string;
   maxLength?: number;
+  /** Limits below the defaults (never above: the defaults are what every tree walk is sized for). */
+  maxDepth?: number;
+  maxAttributes?: number;
+  maxNodes?: number;
 }
 
 const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\uD800-\\uDBFF\\uDC00-\\uDFFF';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'y');
 const SPACE = /[ \t\n]*/y;
-// Characters XML 1.0 forbids anywhere (NUL, most C0 controls, U+FFFE/U+FFFF, lone surrogates).
-const BAD_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
-
-function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+/** A name as quoted in an error message: hostile input may hold a name megabytes long. */
+function short(name: string): string {
+  return name.length > 64 ? `${name.slice(0, 64)}…` : name;
 }
 
+interface Limits {
+  depth: number;
+  attributes: number;
+  nodes: number;
+}
+
+const DEFAULT_LIMITS: Limits = { depth: MAX_XML_DEPTH, attributes: MAX_XML_ATTRIBUTES, nodes: MAX_XML_NODES };
+
+/**
+ * Every step moves `pos` forward and looks only at the bytes it consumes (no scan ahead past the
+ * current token), so parsing is linear in the document whatever its shape.
+ */
 class Parser {
   readonly s: string;
   readonly source: string;
+  readonly limits: Limits;
   pos = 0;
+  /** Nodes created so far (checked against limits.nodes). */
+  nodes = 0;
 
-  constructor(s: string, source: string) {
+  constructor(s: string, source: string, limits: Limits = DEFAULT_LIMITS) {
     this.s = s;
     this.source = source;
+    this.limits = limits;
+  }
+
+  /** Counts `n` new nodes; past the limit the document is refused. */
+  count(n = 1): void {
+    this.nodes += n;
+    if (this.nodes > this.limits.nodes) this.fail(`more than ${this.limits.nodes} nodes (elements, attributes, text, comments, CDATA, PIs) in one document, the limit`);
   }
 
   fail(message: string, at = this.pos): never {
@@ -74,32 +107,20 @@ class Parser {
     this.pos += str.length;
   }
 
-  /** Decodes references in raw text (between `start` and `end`), checking each. */
-  decode(start: number, end: number): string {
-    const raw = this.s.slice(start, end);
-    if (raw.indexOf('&') < 0) return raw;
-    let out = '';
-    let i = 0;
-    for (let amp = raw.indexOf('&'); amp >= 0; amp = raw.indexOf('&', i)) {
-      out += raw.slice(i, amp);
-      const semi = raw.indexOf(';', amp);
-      if (semi < 0) this.fail('unterminated entity or character reference', start + amp);
-      const ref = raw.slice(amp + 1, semi);
-      if (ref.startsWith('#')) {
-        const hex = ref[1] === 'x';
-        const digits = ref.slice(hex ? 2 : 1);
-        const valid = hex ? /^[0-9a-fA-F]+$/.test(digits) : /^[0-9]+$/.test(digits);
-        const cp = valid ? Number.parseInt(digits, hex ? 16 : 10) : Number.NaN;
-        if (!valid || !isXmlChar(cp)) this.fail(`invalid character reference '&${ref};'`, start + amp);
-        out += String.fromCodePoint(cp);
-      } else {
-        const v = PREDEFINED[ref];
-        if (v === undefined) this.fail(`undefined entity '&${ref};'`, start + amp);
-        out += v;
-      }
-      i = semi + 1;
-    }
-    return out + raw.slice(i);
+  /**
+   * Text between `start` and `end` with its references decoded (each checked). `attribute` applies
+   * attribute-value normalisation first: literal tabs and newlines become spaces, while character
+   * references to them keep their whitespace.
+   */
+  decode(start: number, end: number, attribute = false): string {
+    let raw = this.s.slice(start, end);
+    if (attribute) raw = tabsAndNewlinesToSpaces(raw);
+    const out = decodeReferences(raw);
+    if (typeof out === 'string') return out;
+    const at = start + out.at;
+    if (out.kind === 'unterminated') this.fail('unterminated entity or character reference', at);
+    if (out.kind === 'invalid-char') this.fail(`invalid character reference '&${short(out.ref)};'`, at);
+    this.fail(`undefined entity '&${short(out.ref)};'`, at);
   }
 
   /** `<!-- ... -->`, with pos at `<!--`. */
@@ -139,6 +160,8 @@ class Parser {
   }
 
   attributes(el: XmlElement): boolean {
+    // Duplicate check: a linear scan while attributes are few (the usual case), a Set once there are many.
+    let names: Set<string> | undefined;
     for (;;) {
       const spaced = this.skipSpace();
       const c = this.s[this.pos];
@@ -150,7 +173,7 @@ class Parser {
         this.expect('/>', "'/>'");
         return true;
       }
-      if (c === undefined) this.fail(`unterminated start tag <${el.name}>`);
+      if (c === undefined) this.fail(`unterminated start tag <${short(el.name)}>`);
       if (!spaced) this.fail('expected whitespace between attributes');
       const at = this.pos;
       const name = this.name('attribute');
@@ -158,43 +181,51 @@ class Parser {
       this.expect('=', `'=' after attribute ${name}`);
       this.skipSpace();
       const q = this.s[this.pos];
-      if (q !== '"' && q !== "'") this.fail(`attribute ${name} value must be quoted`);
+      if (q !== '"' && q !== "'") this.fail(`attribute ${short(name)} value must be quoted`);
       const end = this.s.indexOf(q, this.pos + 1);
-      if (end < 0) this.fail(`unterminated value of attribute ${name}`);
-      const lt = this.s.indexOf('<', this.pos + 1);
-      if (lt >= 0 && lt < end) this.fail(`'<' is not allowed in the value of attribute ${name}`, lt);
+      if (end < 0) this.fail(`unterminated value of attribute ${short(name)}`);
+      const lt = this.s.slice(this.pos + 1, end).indexOf('<');
+      if (lt >= 0) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, this.pos + 1 + lt);
       // Attribute-value normalisation: literal tab/newline become spaces; references were already decoded.
-      let value = this.decodeAttr(this.pos + 1, end);
-      if (el.hasAttr(name)) this.fail(`duplicate attribute ${name}`, at);
-      if (value === undefined) value = '';
-      el.attrs.push([name, value]);
+      const value = this.decode(this.pos + 1, end, true);
+      const attrs = el.attrs;
+      if (names) {
+        if (names.has(name)) this.fail(`duplicate attribute ${short(name)}`, at);
+        names.add(name);
+      } else {
+        for (let i = 0; i < attrs.length; i++) if (attrs[i]![0] === name) this.fail(`duplicate attribute ${short(name)}`, at);
+        if (attrs.length >= 16) names = new Set([...attrs.map((a) => a[0]), name]);
+      }
+      this.count();
+      if (attrs.length >= this.limits.attributes) this.fail(`element <${short(el.name)}> has more than ${this.limits.attributes} attributes, the limit`, at);
+      attrs.push([name, value]);
       this.pos = end + 1;
     }
-  }
-
-  decodeAttr(start: number, end: number): string {
-    const raw = this.s.slice(start, end);
-    const normalised = /[\t\n]/.test(raw) ? raw.replace(/[\t\n]/g, ' ') : raw;
-    if (normalised === raw) return this.decode(start, end);
-    // Rare path: normalise first, then decode (character references keep their literal whitespace).
-    const sub = new Parser(normalised, this.source);
-    return sub.decode(0, normalised.length);
   }
 
   element(): XmlElement {
     this.pos++; // '<'
     const root = new XmlElement(this.name('element'));
+    this.count();
     if (this.attributes(root)) return root;
     const stack: XmlElement[] = [root];
     let cur = root;
     const s = this.s;
     for (;;) {
       const lt = s.indexOf('<', this.pos);
-      if (lt < 0) this.fail(`unterminated element <${cur.name}>`, s.length);
+      if (lt < 0) this.fail(`unterminated element <${short(cur.name)}>`, s.length);
       if (lt > this.pos) {
-        const cdataEnd = s.indexOf(']]>', this.pos);
-        if (cdataEnd >= 0 && cdataEnd < lt) this.fail("']]>' is not allowed in text", cdataEnd);
-        cur.children.push({ kind: 'text', text: this.decode(this.pos, lt) });
+        // Only this text run is searched for ']]>' (searching the rest of the document made parsing quadratic).
+        const raw = s.slice(this.pos, lt);
+        const cdataEnd = raw.indexOf(']]>');
+        if (cdataEnd >= 0) this.fail("']]>' is not allowed in text", this.pos + cdataEnd);
+        // Whitespace between nodes is layout and costs nothing: formatting a definition adds it
+        // (indentation), and a definition virtkit formatted must parse again under the same limit.
+        // There is at most one such run per counted node, so memory stays bounded.
+        SPACE.lastIndex = this.pos;
+        SPACE.test(s);
+        if (SPACE.lastIndex < lt) this.count();
+        cur.children.push({ kind: 'text', text: raw.indexOf('&') < 0 ? raw : this.decode(this.pos, lt) });
       }
       this.pos = lt;
       const next = s[lt + 1];
@@ -202,7 +233,7 @@ class Parser {
         this.pos += 2;
         const at = this.pos;
         const name = this.name('end tag');
-        if (name !== cur.name) this.fail(`end tag </${name}> does not match <${cur.name}>`, at);
+        if (name !== cur.name) this.fail(`end tag </${short(name)}> does not match <${short(cur.name)}>`, at);
         this.skipSpace();
         this.expect('>', "'>' closing the end tag");
         stack.pop();
@@ -217,11 +248,15 @@ class Parser {
           this.pos = end + 3;
         } else if (s.startsWith('<!DOCTYPE', lt)) this.fail('DOCTYPE and entity declarations are not allowed');
         else this.fail('unexpected markup declaration');
+        this.count();
       } else if (next === '?') {
         cur.children.push(this.pi());
+        this.count();
       } else {
+        if (stack.length >= this.limits.depth) this.fail(`elements nested more than ${this.limits.depth} deep, the limit`, lt);
         this.pos = lt + 1;
         const child = new XmlElement(this.name('element'));
+        this.count();
         cur.children.push(child);
         if (!this.attributes(child)) {
           stack.push(child);
@@ -253,16 +288,40 @@ class Parser {
 /** Parses one XML document (text, or bytes that must be UTF-8) and returns its root element. */
 export function parseXml(input: string | Uint8Array, options: ParseOptions = {}): XmlElement {
   const source = options.source ?? 'XML document';
-  const max = options.maxLength ?? MAX_XML_LENGTH;
+  const max = Math.min(options.maxLength ?? MAX_XML_LENGTH, MAX_XML_LENGTH);
+  const limits: Limits = {
+    depth: Math.min(options.maxDepth ?? MAX_XML_DEPTH, MAX_XML_DEPTH),
+    attributes: Math.min(options.maxAttributes ?? MAX_XML_ATTRIBUTES, MAX_XML_ATTRIBUTES),
+    nodes: Math.min(options.maxNodes ?? MAX_XML_NODES, MAX_XML_NODES),
+  };
+  return parseWithin(input, source, max, limits);
+}
+
+/**
+ * Parses XML that virtkit wrote itself (stored definitions, status files). The definition inside
+ * was held to the input limits when it was accepted (conf checks its formatted size); the wrapper
+ * around it (`<domstatus>`, pending unplugs) gets twice the room, so stored state always reads back.
+ */
+export function parseStoredXml(input: string | Uint8Array, source: string): XmlElement {
+  return parseWithin(input, source, 2 * MAX_XML_LENGTH, { depth: 2 * MAX_XML_DEPTH, attributes: MAX_XML_ATTRIBUTES, nodes: 2 * MAX_XML_NODES });
+}
+
+function parseWithin(input: string | Uint8Array, source: string, max: number, limits: Limits): XmlElement {
   const text = input instanceof Uint8Array ? decodeXmlBytes(input, source, max) : input;
   if (typeof text !== 'string') throw new VirtError(ErrorCode.INVALID_ARG, `${source}: XML must be a string`);
   if (text.length > max) {
     throw new VirtError(ErrorCode.XML_ERROR, `${source} is too large: ${text.length} characters, the limit is ${max}`);
   }
   if (text.trim() === '') throw new VirtError(ErrorCode.XML_DETAIL, `malformed XML in ${source}: document is empty`);
-  const s = text.indexOf('\r') >= 0 ? text.replace(/\r\n?/g, '\n') : text;
-  const p = new Parser(s, source);
-  const bad = BAD_CHAR.exec(s);
-  if (bad) p.fail(`character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`, bad.index);
+  // Forbidden characters are looked for before newline normalisation, which relies on their absence.
+  const bad = findBadChar(text);
+  const s = normalizeNewlines(text);
+  const p = new Parser(s, source, limits);
+  if (bad) {
+    // Report it where it sits in the normalised text: each CRLF before it became one character.
+    let at = bad.index;
+    for (let i = text.indexOf('\r\n'); i >= 0 && i < bad.index; i = text.indexOf('\r\n', i + 2)) at--;
+    p.fail(`character U+${bad.code.toString(16).toUpperCase().padStart(4, '0')} is not allowed in XML`, at);
+  }
   return p.document();
 }

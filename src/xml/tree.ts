@@ -159,25 +159,41 @@ export class XmlElement {
     this.children.push(node);
   }
 
-  /** Deep copy. */
+  /** Deep copy, with an explicit stack: any depth, each node copied once. */
   clone(): XmlElement {
-    return new XmlElement(
-      this.name,
-      this.attrs.map((a) => [a[0], a[1]]),
-      this.children.map(cloneNode),
-    );
+    const root = shallowCopy(this);
+    const todo: [XmlElement, XmlElement][] = [[this, root]];
+    while (todo.length > 0) {
+      const [from, to] = todo.pop()!;
+      const kids = from.children;
+      const copies: XmlNode[] = new Array(kids.length);
+      for (let i = 0; i < kids.length; i++) {
+        const c = kids[i]!;
+        if (c.kind === 'element') {
+          const copy = shallowCopy(c);
+          todo.push([c, copy]);
+          copies[i] = copy;
+        } else copies[i] = copyLeaf(c);
+      }
+      to.children = copies;
+    }
+    return root;
   }
 }
 
+/** An element with its name and attributes copied, and no children yet. */
+function shallowCopy(e: XmlElement): XmlElement {
+  const attrs: [string, string][] = new Array(e.attrs.length);
+  for (let i = 0; i < attrs.length; i++) attrs[i] = [e.attrs[i]![0], e.attrs[i]![1]];
+  return new XmlElement(e.name, attrs, []);
+}
+
+function copyLeaf(n: Exclude<XmlNode, XmlElement>): XmlNode {
+  return n.kind === 'pi' ? { kind: 'pi', target: n.target, body: n.body } : ({ kind: n.kind, text: n.text } as XmlNode);
+}
+
 export function cloneNode(n: XmlNode): XmlNode {
-  switch (n.kind) {
-    case 'element':
-      return n.clone();
-    case 'pi':
-      return { kind: 'pi', target: n.target, body: n.body };
-    default:
-      return { kind: n.kind, text: n.text } as XmlNode;
-  }
+  return n.kind === 'element' ? n.clone() : copyLeaf(n);
 }
 
 /** Builds an element: `el('target', { dev: 'vda', bus: 'virtio' })`. Undefined attributes are skipped. */

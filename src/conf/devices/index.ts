@@ -1,6 +1,7 @@
 /** Maps a device element to its typed reader and validator. */
 import { ErrorCode, virtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/index.js';
+import { checkDeviceSize } from '../limits.js';
 import { readCommon } from './common.js';
 import { readController, validateController, type ControllerDef } from './controller.js';
 import { readDisk, validateDisk, type DiskDef } from './disk.js';
@@ -81,6 +82,7 @@ export function readDevice(e: XmlElement): DeviceDef {
 /** Per-device semantic checks; an element that is no device is XML_ERROR naming it. `forMatch` relaxes what a detach XML need not say. */
 export function validateDevice(e: XmlElement, forMatch = false): void {
   if (!isDeviceElement(e.name)) throw virtError(ErrorCode.XML_ERROR, `unknown device type '${e.name}'`);
+  checkDeviceSize(e);
   switch (e.name) {
     case 'disk':
       validateDisk(e);
