@@ -1,5 +1,16 @@
 /** The public entry point: `await Connection.open('test:///default')`. */
-import { ErrorCode, VirtError } from '../errors.js';
+import { normalizeUuid } from '../conf/uuid.js';
+import { ErrorCode, VirtError, virtError } from '../errors.js';
+import {
+  checkFlagsArg,
+  checkFunctionArg,
+  checkIntArg,
+  checkOptionsArg,
+  checkStringArg,
+  checkXmlArg,
+  describeValue,
+  MAX_INT32,
+} from './args.js';
 import type { Driver } from '../drivers/driver.js';
 import { openDriver, type OpenOptions } from '../drivers/registry.js';
 import { Domain } from './domain.js';
@@ -8,6 +19,17 @@ import { eventStream, type EventStream, type EventStreamOptions } from './event-
 
 /** Default URI when none is given: the embedded test driver. */
 export const DEFAULT_URI = 'test:///default';
+
+/** Longest connection URI accepted (libvirt's remote protocol caps strings far higher; URIs are short). */
+const MAX_URI_LENGTH = 4096;
+
+const EVENT_TYPES: ReadonlySet<string> = new Set<DomainEventType>(['lifecycle', 'device-added', 'device-removed', 'device-removal-failed']);
+
+function checkEventType(v: unknown, name: string, fn: string): void {
+  if (typeof v !== 'string' || !EVENT_TYPES.has(v)) {
+    throw virtError(ErrorCode.INVALID_ARG, `${name} in ${fn} must be one of ${[...EVENT_TYPES].join(', ')}, got ${describeValue(v)}`);
+  }
+}
 
 export class Connection {
   readonly #driver: Driver;
@@ -19,7 +41,13 @@ export class Connection {
 
   /** virConnectOpen. `test:///default` (in-process) and `test:///default?state=DIR` (shared on disk). */
   static async open(uri: string = DEFAULT_URI, options: OpenOptions = {}): Promise<Connection> {
-    return new Connection(await openDriver(uri, options));
+    const fn = 'virConnectOpen';
+    checkStringArg(uri, 'uri', fn, { nonEmpty: true, maxLength: MAX_URI_LENGTH });
+    const opts = checkOptionsArg<OpenOptions>(options, 'options', fn);
+    // options.unplugTimeoutMs is range-checked where the URI's ?unplugTimeout is (the driver registry).
+    if (opts.onListenerError !== undefined) checkFunctionArg(opts.onListenerError, 'options.onListenerError', fn);
+    if (opts.qemuHost !== undefined) checkOptionsArg(opts.qemuHost, 'options.qemuHost', fn);
+    return new Connection(await openDriver(uri, opts));
   }
 
   /** @internal The driver behind this connection. */
@@ -58,24 +86,31 @@ export class Connection {
 
   /** virConnectListAllDomains with ListDomains flags. */
   async listAllDomains(flags = 0): Promise<Domain[]> {
+    checkFlagsArg(flags, 'virConnectListAllDomains');
     const refs = await this.driver.listAllDomains(flags);
     return refs.map((r) => new Domain(this.#driver, r));
   }
   /** virDomainLookupByName */
   async lookupByName(name: string): Promise<Domain> {
+    checkStringArg(name, 'name', 'virDomainLookupByName');
     return new Domain(this.#driver, await this.driver.lookupByName(name));
   }
   /** virDomainLookupByUUIDString */
   async lookupByUUID(uuid: string): Promise<Domain> {
+    const fn = 'virDomainLookupByUUIDString';
+    checkStringArg(uuid, 'uuidstr', fn);
+    if (normalizeUuid(uuid) === undefined) throw virtError(ErrorCode.INVALID_ARG, `uuidstr in ${fn} must be a valid UUID, got ${describeValue(uuid)}`);
     return new Domain(this.#driver, await this.driver.lookupByUUID(uuid));
   }
   /** virDomainLookupByID */
   async lookupByID(id: number): Promise<Domain> {
+    checkIntArg(id, 'id', 'virDomainLookupByID', 0, MAX_INT32);
     return new Domain(this.#driver, await this.driver.lookupByID(id));
   }
   /** Resolves a domain the way virsh does: by id (numeric), then UUID, then name. */
   async lookup(nameIdOrUuid: string): Promise<Domain> {
-    if (/^\d+$/.test(nameIdOrUuid)) {
+    checkStringArg(nameIdOrUuid, 'name, id or uuid', 'lookup');
+    if (/^\d{1,10}$/.test(nameIdOrUuid) && Number(nameIdOrUuid) <= MAX_INT32) {
       try {
         return await this.lookupByID(Number(nameIdOrUuid));
       } catch (err) {
@@ -93,16 +128,22 @@ export class Connection {
   }
 
   /** virDomainDefineXML */
-  defineXML(xml: string): Promise<Domain> {
+  defineXML(xml: string | Uint8Array): Promise<Domain> {
     return this.defineXMLFlags(xml, 0);
   }
   /** virDomainDefineXMLFlags (DomainDefine.VALIDATE checks libvirt's RelaxNG schema). */
-  async defineXMLFlags(xml: string, flags: number): Promise<Domain> {
-    return new Domain(this.#driver, await this.driver.defineXML(xml, flags));
+  async defineXMLFlags(xml: string | Uint8Array, flags: number): Promise<Domain> {
+    const fn = 'virDomainDefineXMLFlags';
+    const text = checkXmlArg(xml, 'xml', fn, 'domain definition');
+    checkFlagsArg(flags, fn);
+    return new Domain(this.#driver, await this.driver.defineXML(text, flags));
   }
   /** virDomainCreateXML: starts a transient domain. */
-  async createXML(xml: string, flags = 0): Promise<Domain> {
-    return new Domain(this.#driver, await this.driver.createXML(xml, flags));
+  async createXML(xml: string | Uint8Array, flags = 0): Promise<Domain> {
+    const fn = 'virDomainCreateXML';
+    const text = checkXmlArg(xml, 'xml', fn, 'domain definition');
+    checkFlagsArg(flags, fn);
+    return new Domain(this.#driver, await this.driver.createXML(text, flags));
   }
 
   /**
@@ -111,6 +152,8 @@ export class Connection {
    * rejects never affects the call that caused the event (see `OpenOptions.onListenerError`).
    */
   async on<T extends DomainEventType>(type: T, listener: (event: EventOf<T>) => unknown): Promise<() => Promise<void>> {
+    checkEventType(type, 'type', 'on');
+    checkFunctionArg(listener, 'listener', 'on');
     const off = await this.driver.subscribe((e) => (e.type === type ? listener(e as EventOf<T>) : undefined));
     let removed = false;
     return async () => {
@@ -127,6 +170,17 @@ export class Connection {
    * are dropped first and counted in `stream.dropped`.
    */
   events(options: EventStreamOptions = {}, signal?: AbortSignal): EventStream {
-    return eventStream(this.driver, options, signal);
+    const fn = 'events';
+    const opts = checkOptionsArg<EventStreamOptions>(options, 'options', fn);
+    if (opts.types !== undefined) {
+      if (!Array.isArray(opts.types)) throw virtError(ErrorCode.INVALID_ARG, `options.types in ${fn} must be an array of event types, got ${describeValue(opts.types)}`);
+      for (const t of opts.types) checkEventType(t, 'options.types', fn);
+    }
+    if (opts.domain !== undefined) checkStringArg(opts.domain, 'options.domain', fn);
+    if (opts.maxBuffered !== undefined) checkIntArg(opts.maxBuffered, 'options.maxBuffered', fn, 1, MAX_INT32);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw virtError(ErrorCode.INVALID_ARG, `signal in ${fn} must be an AbortSignal, got ${describeValue(signal)}`);
+    }
+    return eventStream(this.driver, opts, signal);
   }
 }

@@ -2,6 +2,10 @@
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } from '../drivers/driver.js';
 import { DeviceModify } from '../shared/flags.js';
 import type { DomainRef } from '../shared/events.js';
+import { checkFlagsArg, checkStringArg, checkXmlArg } from './args.js';
+
+/** Longest alias accepted by detachDeviceAlias (aliases are short names like `ua-disk1`). */
+const MAX_ALIAS_LENGTH = 4096;
 
 export class Domain {
   readonly #driver: Driver;
@@ -44,20 +48,23 @@ export class Domain {
   }
   /** virDomainCreateWithFlags (DomainStart.PAUSED, ...). */
   async createWithFlags(flags: number): Promise<void> {
+    checkFlagsArg(flags, 'virDomainCreateWithFlags');
     this.#ref = await this.#driver.create(this.#ref, flags);
   }
   /** virDomainDestroy */
   destroy(): Promise<void> {
     return this.#driver.destroy(this.#ref, 0);
   }
-  destroyFlags(flags: number): Promise<void> {
+  async destroyFlags(flags: number): Promise<void> {
+    checkFlagsArg(flags, 'virDomainDestroyFlags');
     return this.#driver.destroy(this.#ref, flags);
   }
   /** virDomainShutdown */
   shutdown(): Promise<void> {
     return this.#driver.shutdown(this.#ref, 0);
   }
-  shutdownFlags(flags: number): Promise<void> {
+  async shutdownFlags(flags: number): Promise<void> {
+    checkFlagsArg(flags, 'virDomainShutdownFlags');
     return this.#driver.shutdown(this.#ref, flags);
   }
   /** virDomainSuspend */
@@ -72,12 +79,14 @@ export class Domain {
   undefine(): Promise<void> {
     return this.#driver.undefine(this.#ref, 0);
   }
-  undefineFlags(flags: number): Promise<void> {
+  async undefineFlags(flags: number): Promise<void> {
+    checkFlagsArg(flags, 'virDomainUndefineFlags');
     return this.#driver.undefine(this.#ref, flags);
   }
 
   /** virDomainGetXMLDesc (DomainXML.INACTIVE for the persistent definition). */
-  getXMLDesc(flags = 0): Promise<string> {
+  async getXMLDesc(flags = 0): Promise<string> {
+    checkFlagsArg(flags, 'virDomainGetXMLDesc');
     return this.#driver.getXMLDesc(this.#ref, flags);
   }
   /** virDomainGetInfo */
@@ -106,32 +115,41 @@ export class Domain {
     return this.#driver.getAutostart(this.#ref);
   }
   /** virDomainHasManagedSaveImage */
-  hasManagedSaveImage(flags = 0): Promise<boolean> {
+  async hasManagedSaveImage(flags = 0): Promise<boolean> {
+    checkFlagsArg(flags, 'virDomainHasManagedSaveImage');
     return this.#driver.hasManagedSaveImage(this.#ref, flags);
   }
 
   /** virDomainAttachDevice: live attach to a running domain. */
-  attachDevice(xml: string): Promise<AttachResult> {
-    return this.#driver.attachDevice(this.#ref, xml, DeviceModify.LIVE);
+  async attachDevice(xml: string | Uint8Array): Promise<AttachResult> {
+    return this.#driver.attachDevice(this.#ref, checkXmlArg(xml, 'xml', 'virDomainAttachDevice', 'device definition'), DeviceModify.LIVE);
   }
   /** virDomainAttachDeviceFlags (DeviceModify.CURRENT / LIVE / CONFIG). */
-  attachDeviceFlags(xml: string, flags: number): Promise<AttachResult> {
-    return this.#driver.attachDevice(this.#ref, xml, flags);
+  async attachDeviceFlags(xml: string | Uint8Array, flags: number): Promise<AttachResult> {
+    const fn = 'virDomainAttachDeviceFlags';
+    const text = checkXmlArg(xml, 'xml', fn, 'device definition');
+    return this.#driver.attachDevice(this.#ref, text, checkFlagsArg(flags, fn));
   }
   /** virDomainDetachDevice: live detach from a running domain. */
-  detachDevice(xml: string): Promise<DetachResult> {
-    return this.#driver.detachDevice(this.#ref, xml, DeviceModify.LIVE);
+  async detachDevice(xml: string | Uint8Array): Promise<DetachResult> {
+    return this.#driver.detachDevice(this.#ref, checkXmlArg(xml, 'xml', 'virDomainDetachDevice', 'device definition'), DeviceModify.LIVE);
   }
   /** virDomainDetachDeviceFlags. Resolves to `removed` or `pending` (request sent, guest has not answered). */
-  detachDeviceFlags(xml: string, flags: number): Promise<DetachResult> {
-    return this.#driver.detachDevice(this.#ref, xml, flags);
+  async detachDeviceFlags(xml: string | Uint8Array, flags: number): Promise<DetachResult> {
+    const fn = 'virDomainDetachDeviceFlags';
+    const text = checkXmlArg(xml, 'xml', fn, 'device definition');
+    return this.#driver.detachDevice(this.#ref, text, checkFlagsArg(flags, fn));
   }
   /** virDomainUpdateDeviceFlags (CD-ROM media change, interface link state; DeviceModify.FORCE). */
-  updateDeviceFlags(xml: string, flags: number): Promise<void> {
-    return this.#driver.updateDevice(this.#ref, xml, flags);
+  async updateDeviceFlags(xml: string | Uint8Array, flags: number): Promise<void> {
+    const fn = 'virDomainUpdateDeviceFlags';
+    const text = checkXmlArg(xml, 'xml', fn, 'device definition');
+    return this.#driver.updateDevice(this.#ref, text, checkFlagsArg(flags, fn));
   }
   /** virDomainDetachDeviceAlias: asynchronous; `pending` until the device-removed event. */
-  detachDeviceAlias(alias: string, flags = 0): Promise<DetachResult> {
-    return this.#driver.detachDeviceAlias(this.#ref, alias, flags);
+  async detachDeviceAlias(alias: string, flags = 0): Promise<DetachResult> {
+    const fn = 'virDomainDetachDeviceAlias';
+    checkStringArg(alias, 'alias', fn, { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
+    return this.#driver.detachDeviceAlias(this.#ref, alias, checkFlagsArg(flags, fn));
   }
 }

@@ -8,8 +8,12 @@ export const AFFECT_CONFIG = DeviceModify.CONFIG;
 
 /** Rejects unknown flag bits like libvirt's virCheckFlags. */
 export function checkFlags(flags: number, allowed: number, fn: string): void {
-  if (!Number.isInteger(flags) || flags < 0) throw virtError(ErrorCode.INVALID_ARG, `flags must be a non-negative integer in ${fn}, got ${flags}`);
-  const extra = flags & ~allowed;
+  // libvirt's flags are `unsigned int`: anything else is refused, never truncated by JS's 32-bit `&`.
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > 0xffff_ffff) {
+    throw virtError(ErrorCode.INVALID_ARG, `flags in ${fn} must be an unsigned 32-bit integer, got ${typeof flags === 'number' ? flags : typeof flags}`);
+  }
+  // `>>> 0` reads the bitwise result as unsigned: 0x80000000 stays 0x80000000, not 0x-80000000.
+  const extra = (flags & ~allowed) >>> 0;
   if (extra !== 0) throw virtError(ErrorCode.INVALID_ARG, `unsupported flags (0x${extra.toString(16)}) in function ${fn}`);
 }
 

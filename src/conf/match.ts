@@ -118,6 +118,8 @@ export function findDevice(def: DomainDef, dev: XmlElement, opts: MatchOptions =
 
 /** The device with this alias, or DEVICE_MISSING. */
 export function findByAlias(def: DomainDef, alias: string): XmlElement {
+  // An absent alias must never match the devices that have none.
+  if (typeof alias !== 'string' || alias === '') throw virtError(ErrorCode.INVALID_ARG, 'alias must be a non-empty string');
   const hit = def.deviceElements().find((d) => readAlias(d) === alias);
   if (!hit) throw virtError(ErrorCode.DEVICE_MISSING, `no device found with alias ${alias}`);
   return hit;

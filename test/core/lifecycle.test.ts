@@ -85,7 +85,9 @@ test('lookups by name, UUID (any format), id; virsh-style resolution', async () 
   assert.equal((await conn.lookup(dom.uuid)).name, 'look');
   assert.equal((await conn.lookup('look')).name, 'look');
   await rejectsWith(conn.lookupByID(99), ErrorCode.NO_DOMAIN);
-  await rejectsWith(conn.lookupByUUID('nope'), ErrorCode.NO_DOMAIN);
+  // libvirt: a malformed UUID string is an invalid argument, not an unknown domain.
+  await rejectsWith(conn.lookupByUUID('nope'), ErrorCode.INVALID_ARG, /must be a valid UUID/);
+  await rejectsWith(conn.lookupByUUID('11111111-2222-3333-4444-555555555555'), ErrorCode.NO_DOMAIN);
   await conn.close();
 });
 

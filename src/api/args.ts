@@ -1,0 +1,89 @@
+/**
+ * Argument checks for every public call: a wrong type or range is VIR_ERR_INVALID_ARG naming the
+ * argument and the libvirt function, before anything else runs (never a TypeError from deep inside,
+ * never a silently truncated value).
+ */
+import { ErrorCode, virtError, type VirtError } from '../errors.js';
+import { decodeXmlBytes } from '../xml/decode.js';
+
+/** libvirt's flags are C `unsigned int`. */
+export const MAX_UINT32 = 0xffff_ffff;
+/** libvirt's ids and other `int` arguments. */
+export const MAX_INT32 = 0x7fff_ffff;
+
+/** A short, safe description of any value for a message (Symbols, Proxies and throwing toString included). */
+export function describeValue(v: unknown): string {
+  try {
+    switch (typeof v) {
+      case 'string':
+        return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+      case 'number':
+      case 'boolean':
+      case 'bigint':
+        return `${String(v)}${typeof v === 'bigint' ? 'n' : ''}`;
+      case 'undefined':
+        return 'undefined';
+      case 'symbol':
+        return 'a symbol';
+      case 'function':
+        return 'a function';
+      default:
+        if (v === null) return 'null';
+        if (Array.isArray(v)) return 'an array';
+        if (v instanceof Uint8Array) return `${v.length} bytes`;
+        return 'an object';
+    }
+  } catch {
+    return 'an unprintable value';
+  }
+}
+
+function invalid(name: string, fn: string, expected: string, got: unknown): VirtError {
+  return virtError(ErrorCode.INVALID_ARG, `${name} in ${fn} must be ${expected}, got ${describeValue(got)}`);
+}
+
+/** Flags: an unsigned 32-bit integer (negative, fractional, >= 2^32 or not a number is INVALID_ARG). */
+export function checkFlagsArg(flags: unknown, fn: string): number {
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || flags > MAX_UINT32) {
+    throw invalid('flags', fn, 'an unsigned 32-bit integer', flags);
+  }
+  return flags;
+}
+
+/** A string, optionally non-empty and at most `maxLength` characters. */
+export function checkStringArg(v: unknown, name: string, fn: string, opts: { nonEmpty?: boolean; maxLength?: number } = {}): string {
+  if (typeof v !== 'string') throw invalid(name, fn, opts.nonEmpty ? 'a non-empty string' : 'a string', v);
+  if (opts.nonEmpty && v === '') throw invalid(name, fn, 'a non-empty string', v);
+  if (opts.maxLength !== undefined && v.length > opts.maxLength) {
+    throw virtError(ErrorCode.INVALID_ARG, `${name} in ${fn} must be at most ${opts.maxLength} characters, got ${v.length}`);
+  }
+  return v;
+}
+
+/** An integer within [min, max]. */
+export function checkIntArg(v: unknown, name: string, fn: string, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalid(name, fn, `an integer from ${min} to ${max}`, v);
+  }
+  return v;
+}
+
+/** XML text: a string, or bytes that must be UTF-8 (decoded strictly, within the 10 MiB limit); `source` names it in errors. */
+export function checkXmlArg(v: unknown, name: string, fn: string, source: string): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return decodeXmlBytes(v, source);
+  throw invalid(name, fn, 'a string (or UTF-8 bytes)', v);
+}
+
+/** A plain options object, or undefined (then `{}`). */
+export function checkOptionsArg<T extends object>(v: unknown, name: string, fn: string): Partial<T> {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(name, fn, 'an object', v);
+  return v as Partial<T>;
+}
+
+/** A function (listeners, callbacks). */
+export function checkFunctionArg<T extends (...args: never[]) => unknown>(v: unknown, name: string, fn: string): T {
+  if (typeof v !== 'function') throw invalid(name, fn, 'a function', v);
+  return v as T;
+}

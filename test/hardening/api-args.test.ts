@@ -1,0 +1,149 @@
+/**
+ * Issue 10 item 6: every public call checks its arguments' types and ranges and answers
+ * VIR_ERR_INVALID_ARG naming the argument (never a TypeError, never a truncated value, never a
+ * wrong device), as a rejected promise, leaving every definition as it was.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Connection, DeviceModify, type Domain, DomainXML, ErrorCode, isVirtError } from '../../src/index.js';
+import { domainXml, freshConnection } from '../core/helpers.js';
+
+async function stateOf(conn: Connection): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await conn.listAllDomains()) {
+    out.push(await d.getXMLDesc());
+    if (await d.isPersistent()) out.push(await d.getXMLDesc(DomainXML.INACTIVE));
+  }
+  return out.sort();
+}
+
+/** The call must return a promise (no synchronous throw) that rejects with INVALID_ARG matching `re`. */
+async function invalidArg(call: () => Promise<unknown>, re: RegExp): Promise<void> {
+  let p: Promise<unknown>;
+  try {
+    p = call();
+  } catch (err) {
+    assert.fail(`threw synchronously instead of rejecting: ${String(err)}`);
+  }
+  await assert.rejects(p, (err: unknown) => {
+    assert.ok(isVirtError(err), `expected VirtError, got ${String(err)}`);
+    assert.equal(err.code, ErrorCode.INVALID_ARG, err.message);
+    assert.match(err.message, re);
+    return true;
+  });
+}
+
+const badFlags: unknown[] = [2 ** 32, 2 ** 32 + 2, 2 ** 53, -1, -0.5, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1', null, {}, 1n, Symbol('f')];
+
+async function setup(): Promise<{ conn: Connection; dom: Domain; running: Domain }> {
+  const conn = await freshConnection();
+  const dom = await conn.defineXML(
+    domainXml({ name: 'args', devices: `<interface type='user'><mac address='52:54:00:00:00:0a'/></interface><input type='tablet' bus='usb'/>` }),
+  );
+  const running = await conn.lookupByName('test');
+  return { conn, dom, running };
+}
+
+test('detachDeviceAlias(undefined, CONFIG) is INVALID_ARG and removes nothing (it removed the first alias-less device)', async () => {
+  const { conn, dom } = await setup();
+  const before = await stateOf(conn);
+  for (const alias of [undefined, null, '', 42, {}, Symbol('a')]) {
+    await invalidArg(() => dom.detachDeviceAlias(alias as string, DeviceModify.CONFIG), /alias in virDomainDetachDeviceAlias must be a non-empty string/);
+  }
+  await invalidArg(() => dom.detachDeviceAlias('x'.repeat(5000), DeviceModify.CONFIG), /at most 4096 characters/);
+  assert.deepEqual(await stateOf(conn), before);
+  await conn.close();
+});
+
+test('lookups: undefined, wrong types and out-of-range ids are INVALID_ARG naming the argument', async () => {
+  const { conn } = await setup();
+  await invalidArg(() => conn.lookupByUUID(undefined as unknown as string), /uuidstr in virDomainLookupByUUIDString must be a string, got undefined/);
+  await invalidArg(() => conn.lookupByUUID('not-a-uuid'), /uuidstr in virDomainLookupByUUIDString must be a valid UUID/);
+  await invalidArg(() => conn.lookupByName(undefined as unknown as string), /name in virDomainLookupByName must be a string/);
+  await invalidArg(() => conn.lookupByName(Symbol('n') as unknown as string), /got a symbol/);
+  for (const id of [-1, 1.5, 2 ** 31, Number.NaN, '1', undefined, null]) {
+    await invalidArg(() => conn.lookupByID(id as number), /id in virDomainLookupByID must be an integer from 0 to 2147483647/);
+  }
+  await invalidArg(() => conn.lookup({} as unknown as string), /must be a string, got an object/);
+  // Well-formed but unknown values are still "not found", as in libvirt.
+  await assert.rejects(conn.lookupByID(2 ** 31 - 1), (e: unknown) => isVirtError(e, ErrorCode.NO_DOMAIN));
+  await assert.rejects(conn.lookupByUUID('11111111-2222-3333-4444-555555555555'), (e: unknown) => isVirtError(e, ErrorCode.NO_DOMAIN));
+  await assert.rejects(conn.lookup('99999999999999999999'), (e: unknown) => isVirtError(e, ErrorCode.NO_DOMAIN));
+  await conn.close();
+});
+
+test('Connection.open checks the URI and options: Symbol(), numbers, objects are INVALID_ARG', async () => {
+  await invalidArg(() => Connection.open(Symbol() as unknown as string), /uri in virConnectOpen must be a non-empty string, got a symbol/);
+  await invalidArg(() => Connection.open(42 as unknown as string), /uri in virConnectOpen must be a non-empty string, got 42/);
+  await invalidArg(() => Connection.open(''), /non-empty string/);
+  await invalidArg(() => Connection.open(`test:///default?x=${'a'.repeat(5000)}`), /at most 4096 characters/);
+  await invalidArg(() => Connection.open('test:///default', 'fast' as never), /options in virConnectOpen must be an object/);
+  await invalidArg(() => Connection.open('test:///default', { onListenerError: 'log' as never }), /options.onListenerError in virConnectOpen must be a function/);
+  const ok = await Connection.open(undefined, { unplugTimeoutMs: 0 });
+  await ok.close();
+});
+
+test('flags must be unsigned 32-bit integers on every call that takes them', async () => {
+  const { conn, dom, running } = await setup();
+  const before = await stateOf(conn);
+  const nic = `<interface type='user'/>`;
+  const calls: [string, (f: number) => Promise<unknown>][] = [
+    ['virConnectListAllDomains', (f) => conn.listAllDomains(f)],
+    ['virDomainDefineXMLFlags', (f) => conn.defineXMLFlags(domainXml({ name: 'flagged' }), f)],
+    ['virDomainCreateXML', (f) => conn.createXML(domainXml({ name: 'flagged2' }), f)],
+    ['virDomainCreateWithFlags', (f) => dom.createWithFlags(f)],
+    ['virDomainDestroyFlags', (f) => running.destroyFlags(f)],
+    ['virDomainShutdownFlags', (f) => running.shutdownFlags(f)],
+    ['virDomainUndefineFlags', (f) => dom.undefineFlags(f)],
+    ['virDomainGetXMLDesc', (f) => dom.getXMLDesc(f)],
+    ['virDomainHasManagedSaveImage', (f) => dom.hasManagedSaveImage(f)],
+    ['virDomainAttachDeviceFlags', (f) => running.attachDeviceFlags(nic, f)],
+    ['virDomainDetachDeviceFlags', (f) => running.detachDeviceFlags(nic, f)],
+    ['virDomainUpdateDeviceFlags', (f) => running.updateDeviceFlags(nic, f)],
+    ['virDomainDetachDeviceAlias', (f) => running.detachDeviceAlias('net0', f)],
+  ];
+  for (const [fn, call] of calls) {
+    for (const f of badFlags) {
+      await invalidArg(() => call(f as number), new RegExp(`flags in ${fn} must be an unsigned 32-bit integer`));
+    }
+    // The top bit is an unknown flag, printed unsigned.
+    await invalidArg(() => call(0x8000_0000), new RegExp(`unsupported flags \\(0x80000000\\) in function ${fn}`));
+  }
+  assert.deepEqual(await stateOf(conn), before);
+  await conn.close();
+});
+
+test('XML arguments: strings or UTF-8 bytes; anything else is INVALID_ARG; bad UTF-8 names the offset', async () => {
+  const { conn, running } = await setup();
+  const before = await stateOf(conn);
+  for (const xml of [undefined, null, 42, {}, [], Symbol('x')]) {
+    await invalidArg(() => conn.defineXML(xml as string), /xml in virDomainDefineXMLFlags must be a string \(or UTF-8 bytes\)/);
+    await invalidArg(() => conn.createXML(xml as string), /xml in virDomainCreateXML must be a string/);
+    await invalidArg(() => running.attachDevice(xml as string), /xml in virDomainAttachDevice must be a string/);
+    await invalidArg(() => running.detachDeviceFlags(xml as string, 0), /xml in virDomainDetachDeviceFlags must be a string/);
+    await invalidArg(() => running.updateDeviceFlags(xml as string, 0), /xml in virDomainUpdateDeviceFlags must be a string/);
+  }
+  const bytes = Buffer.from(domainXml({ name: 'bytes-é' }));
+  const dom = await conn.defineXML(bytes);
+  assert.equal(dom.name, 'bytes-é');
+  const bad = Buffer.concat([Buffer.from("<interface type='user'><alias name='ua-"), Buffer.from([0xff]), Buffer.from("'/></interface>")]);
+  await assert.rejects(running.attachDeviceFlags(bad, DeviceModify.LIVE), (e: unknown) => isVirtError(e, ErrorCode.XML_DETAIL) && /malformed XML in device definition: invalid UTF-8 at byte offset 39/.test(e.message));
+  await dom.undefine();
+  assert.deepEqual(await stateOf(conn), before);
+  await conn.close();
+});
+
+test('event subscriptions check the type, listener, filter and signal', async () => {
+  const conn = await freshConnection();
+  await invalidArg(() => conn.on('bogus' as never, () => undefined), /type in on must be one of lifecycle, device-added, device-removed, device-removal-failed/);
+  await invalidArg(() => conn.on('lifecycle', 'listener' as never), /listener in on must be a function/);
+  const sync = (call: () => unknown, re: RegExp) =>
+    assert.throws(call, (e: unknown) => isVirtError(e, ErrorCode.INVALID_ARG) && re.test(e.message));
+  sync(() => conn.events('all' as never), /options in events must be an object/);
+  sync(() => conn.events({ types: 'lifecycle' as never }), /options.types in events must be an array/);
+  sync(() => conn.events({ types: ['lifecycle', 'nope' as never] }), /options.types in events must be one of/);
+  sync(() => conn.events({ domain: 7 as never }), /options.domain in events must be a string/);
+  for (const m of [0, -1, 1.5, Number.NaN]) sync(() => conn.events({ maxBuffered: m }), /options.maxBuffered in events must be an integer from 1/);
+  sync(() => conn.events({}, {} as AbortSignal), /signal in events must be an AbortSignal/);
+  await conn.close();
+});
