@@ -56,7 +56,7 @@ describe('domain XML → QEMU argv', () => {
     assert.ok(cmd.args.includes('-no-reboot'));
   });
 
-  test('disks: blockdev nodes named by source index, frontends on the addresses of the definition', () => {
+  test('disks: blockdev nodes named by alias, frontends on the addresses of the definition', () => {
     const cmd = build(
       domain(`<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/a,b.qcow2'/><target dev='vda' bus='virtio'/></disk>
       <disk type='file' device='disk'><source file='/img/s.raw'/><target dev='sda' bus='scsi'/></disk>
@@ -66,8 +66,8 @@ describe('domain XML → QEMU argv', () => {
     );
     const nodes = jsonOf(cmd.args, '-blockdev');
     assert.deepEqual(nodes.slice(0, 2), [
-      { driver: 'file', filename: '/img/a,b.qcow2', 'node-name': 'vk-1-storage', 'auto-read-only': true, discard: 'unmap' },
-      { 'node-name': 'vk-1-format', 'read-only': false, driver: 'qcow2', file: 'vk-1-storage' },
+      { driver: 'file', filename: '/img/a,b.qcow2', 'node-name': 'vks0-virtio-disk0', 'auto-read-only': true, discard: 'unmap' },
+      { 'node-name': 'vkf0-virtio-disk0', 'read-only': false, driver: 'qcow2', file: 'vks0-virtio-disk0' },
     ]);
     assert.equal(nodes[4]!.driver, 'host_device');
     assert.equal(nodes[5]!['read-only'], true);
@@ -75,11 +75,11 @@ describe('domain XML → QEMU argv', () => {
     const byId = new Map(devices.map((d) => [d.id, d]));
     assert.deepEqual(byId.get('scsi0'), { driver: 'virtio-scsi-pci', id: 'scsi0', bus: 'pci.0', addr: '0x2' });
     assert.deepEqual(byId.get('usb'), { driver: 'qemu-xhci', id: 'usb', bus: 'pci.0', addr: '0x3' });
-    assert.deepEqual(byId.get('virtio-disk0'), { driver: 'virtio-blk-pci', bus: 'pci.0', addr: '0x4', drive: 'vk-1-format', id: 'virtio-disk0' });
+    assert.deepEqual(byId.get('virtio-disk0'), { driver: 'virtio-blk-pci', bus: 'pci.0', addr: '0x4', drive: 'vkf0-virtio-disk0', id: 'virtio-disk0' });
     assert.deepEqual(byId.get('scsi0-0-0-0'), {
-      driver: 'scsi-hd', bus: 'scsi0.0', channel: 0, 'scsi-id': 0, lun: 0, device_id: 'drive-scsi0-0-0-0', drive: 'vk-2-format', id: 'scsi0-0-0-0',
+      driver: 'scsi-hd', bus: 'scsi0.0', channel: 0, 'scsi-id': 0, lun: 0, device_id: 'drive-scsi0-0-0-0', drive: 'vkf0-scsi0-0-0-0', id: 'scsi0-0-0-0',
     });
-    assert.deepEqual(byId.get('usb-disk1'), { driver: 'usb-storage', bus: 'usb.0', port: '1', drive: 'vk-3-format', id: 'usb-disk1', removable: false });
+    assert.deepEqual(byId.get('usb-disk1'), { driver: 'usb-storage', bus: 'usb.0', port: '1', drive: 'vkf0-usb-disk1', id: 'usb-disk1', removable: false });
     // An empty CD-ROM drive has no block nodes.
     assert.deepEqual(byId.get('ide0-1-0'), { driver: 'ide-cd', bus: 'ide.1', unit: 0, id: 'ide0-1-0' });
     assert.equal(nodes.length, 6);
@@ -123,7 +123,7 @@ describe('domain XML → QEMU argv', () => {
     const nic = devices.find((d) => d.id === 'net0')!;
     assert.match(String(nic.bus), /^pci\.\d+$/);
     assert.equal(nic.addr, '0x0');
-    assert.deepEqual(devices.find((d) => d.driver === 'ide-cd'), { driver: 'ide-cd', bus: 'ide.0', drive: 'vk-1-format', id: 'sata0-0-0' });
+    assert.deepEqual(devices.find((d) => d.driver === 'ide-cd'), { driver: 'ide-cd', bus: 'ide.0', drive: 'vkf0-sata0-0-0', id: 'sata0-0-0' });
     // The cdrom medium is read-only.
     assert.equal(jsonOf(cmd.args, '-blockdev')[1]!['read-only'], true);
   });

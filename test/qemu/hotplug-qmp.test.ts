@@ -37,7 +37,7 @@ async function stop(vm: Launched | undefined): Promise<void> {
 }
 
 async function vkNodes(qmp: QmpClient): Promise<string[]> {
-  return (await qmp.execute('query-named-block-nodes', { flat: true })).map((n) => n['node-name']).filter((n) => n.startsWith('vk-')).sort();
+  return (await qmp.execute('query-named-block-nodes', { flat: true })).map((n) => n['node-name']).filter((n) => /^vk[fs]\d+-/.test(n)).sort();
 }
 
 async function netdevs(qmp: QmpClient): Promise<string[]> {
@@ -103,9 +103,9 @@ describe('hot-plug sequences on a booted guest', opts, () => {
 
   test('virtio, scsi and usb disks appear in the guest and disappear after unplug; their nodes go', async () => {
     const cases = [
-      { xml: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('v.qcow2', '21M')}' index='11'/><target dev='vdb' bus='virtio'/><alias name='virtio-disk1'/><address type='pci' domain='0x0000' bus='0x00' slot='0x0a' function='0x0'/></disk>`, alias: 'virtio-disk1', guest: /blk vda 43008/ },
-      { xml: `<disk type='file' device='disk'><source file='${img('s.raw', '22M', 'raw')}' index='12'/><target dev='sdb' bus='scsi'/><alias name='scsi0-0-0-1'/><address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>`, alias: 'scsi0-0-0-1', guest: /blk sd\w 45056/ },
-      { xml: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('u.qcow2', '23M')}' index='13'/><target dev='sdc' bus='usb'/><alias name='usb-disk2'/><address type='usb' bus='0' port='1'/></disk>`, alias: 'usb-disk2', guest: /blk sd\w 47104/ },
+      { xml: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('v.qcow2', '21M')}'/><target dev='vdb' bus='virtio'/><alias name='virtio-disk1'/><address type='pci' domain='0x0000' bus='0x00' slot='0x0a' function='0x0'/></disk>`, alias: 'virtio-disk1', guest: /blk vda 43008/ },
+      { xml: `<disk type='file' device='disk'><source file='${img('s.raw', '22M', 'raw')}'/><target dev='sdb' bus='scsi'/><alias name='scsi0-0-0-1'/><address type='drive' controller='0' bus='0' target='0' unit='1'/></disk>`, alias: 'scsi0-0-0-1', guest: /blk sd\w 45056/ },
+      { xml: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('u.qcow2', '23M')}'/><target dev='sdc' bus='usb'/><alias name='usb-disk2'/><address type='usb' bus='0' port='1'/></disk>`, alias: 'usb-disk2', guest: /blk sd\w 47104/ },
     ];
     for (const c of cases) {
       serial.mark();
@@ -134,11 +134,11 @@ describe('hot-plug sequences on a booted guest', opts, () => {
   });
 
   test('failures leave no block node: missing image, then a device_add QEMU refuses (PCI slot taken)', async () => {
-    const missing = add(`<disk type='file' device='disk'><source file='${join(dir, 'missing.raw')}' index='20'/><target dev='vdc' bus='virtio'/><alias name='virtio-disk2'/><address type='pci' domain='0x0000' bus='0x00' slot='0x0c' function='0x0'/></disk>`);
+    const missing = add(`<disk type='file' device='disk'><source file='${join(dir, 'missing.raw')}'/><target dev='vdc' bus='virtio'/><alias name='virtio-disk2'/><address type='pci' domain='0x0000' bus='0x00' slot='0x0c' function='0x0'/></disk>`);
     await assert.rejects(plugDevice(vm!.qmp, def, missing, { tapTag }), (e: unknown) => isVirtError(e) && /missing\.raw/.test((e as Error).message));
     def.removeDevice(missing);
     // Slot 1 is PIIX3's: blockdev-add succeeds, device_add fails, the nodes must go again.
-    const clash = add(`<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('c.qcow2', '8M')}' index='21'/><target dev='vdd' bus='virtio'/><alias name='virtio-disk3'/><address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/></disk>`);
+    const clash = add(`<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('c.qcow2', '8M')}'/><target dev='vdd' bus='virtio'/><alias name='virtio-disk3'/><address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/></disk>`);
     await assert.rejects(plugDevice(vm!.qmp, def, clash, { tapTag }), (e: unknown) => isVirtError(e) && /device_add/.test((e as Error).message));
     def.removeDevice(clash);
     assert.deepEqual(await vkNodes(vm!.qmp), []);
@@ -172,25 +172,26 @@ describe('hot-plug sequences on a booted guest', opts, () => {
     const withMedium = (file: string | undefined, index: number) => {
       const e = drive.clone();
       e.removeChildren('source');
-      if (file) e.children.splice(0, 0, xml.parseXml(`<source file='${file}' index='${index}'/>`));
+      if (file) e.children.splice(0, 0, xml.parseXml(`<source file='${file}'/>`));
       return e;
     };
     const iso1 = img('cd1.raw', '1M', 'raw');
     const iso2 = img('cd2.raw', '2M', 'raw');
     let current = drive;
-    for (const [file, index] of [[iso1, 30], [iso2, 31], [undefined, 0]] as const) {
+    for (const [file, index] of [[iso1, 0], [iso2, 1], [undefined, 0]] as const) {
       const next = withMedium(file, index);
       await changeMedium(vm!.qmp, current, next);
       current = next;
       const info = (await vm!.qmp.execute('query-block')).find((b) => b.qdev?.includes('ide0-1-0'));
       assert.equal(info?.inserted?.file, file);
-      assert.deepEqual(await vkNodes(vm!.qmp), file ? [`vk-${index}-format`, `vk-${index}-storage`] : []);
+      // Each medium alternates the generation of the node names; the old medium's nodes are gone.
+      assert.deepEqual(await vkNodes(vm!.qmp), file ? [`vkf${index % 2}-ide0-1-0`, `vks${index % 2}-ide0-1-0`] : []);
     }
     // A medium that cannot be opened leaves the drive as it was.
-    const ok = withMedium(iso1, 40);
+    const ok = withMedium(iso1, 0);
     await changeMedium(vm!.qmp, current, ok);
-    await assert.rejects(changeMedium(vm!.qmp, ok, withMedium(join(dir, 'nope.iso'), 41)), /nope\.iso/);
+    await assert.rejects(changeMedium(vm!.qmp, ok, withMedium(join(dir, 'nope.iso'), 1)), /nope\.iso/);
     assert.equal((await vm!.qmp.execute('query-block')).find((b) => b.qdev?.includes('ide0-1-0'))?.inserted?.file, iso1);
-    assert.deepEqual(await vkNodes(vm!.qmp), ['vk-40-format', 'vk-40-storage']);
+    assert.deepEqual(await vkNodes(vm!.qmp), ['vkf0-ide0-1-0', 'vks0-ide0-1-0']);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * A `<disk>` as QEMU objects: the block nodes (`-blockdev` at start, `blockdev-add` at hot-plug: the
- * same JSON) and the frontend device (`-device` / `device_add`). Node names come from the source's
- * `index` in the live XML (`vk-<index>-storage` / `vk-<index>-format`), so any later process finds
- * them again from the status XML alone.
+ * same JSON) and the frontend device (`-device` / `device_add`). Node names come from the device's
+ * alias and a medium generation (`vkf0-virtio-disk1` format, `vks0-virtio-disk1` storage; a CD-ROM
+ * media change alternates the generation), so any later process finds them from the alias alone.
  */
+import { createHash } from 'node:crypto';
 import { readAlias } from '../../../conf/devices/common.js';
 import type { DomainDef } from '../../../conf/domain.js';
 import { ErrorCode, virtError } from '../../../errors.js';
@@ -34,18 +35,19 @@ export function diskMediumPath(disk: XmlElement): string | undefined {
   return s?.attr('file') ?? s?.attr('dev');
 }
 
-/** Sets `<source index='N'>` on the given disks that have a medium and no index yet (max + 1, as libvirt's status XML). */
-export function assignSourceIndexes(def: DomainDef, disks: XmlElement[]): void {
-  let max = 0;
-  for (const d of def.elementsNamed('disk')) max = Math.max(max, Number(d.child('source')?.attr('index') ?? 0) || 0);
-  for (const d of disks) {
-    const s = d.child('source');
-    if (s && diskMediumPath(d) !== undefined && s.attr('index') === undefined) s.setAttr('index', ++max);
-  }
+/** The alias part of node names: the alias itself, or a digest when it would make a name too long. */
+function nodeBase(alias: string): string {
+  return alias.length <= 26 ? alias : `h${createHash('sha256').update(alias).digest('hex').slice(0, 20)}`;
 }
 
-export function nodeNamesOf(index: number): { storage: string; format: string } {
-  return { storage: checkNodeName(`vk-${index}-storage`), format: checkNodeName(`vk-${index}-format`) };
+export function nodeNamesFor(alias: string, gen: number): { storage: string; format: string } {
+  const base = nodeBase(alias);
+  return { storage: checkNodeName(`vks${gen}-${base}`), format: checkNodeName(`vkf${gen}-${base}`) };
+}
+
+/** Matches every node name of a disk's media, any generation: group 1 is `f` (format) or `s` (storage). */
+export function nodeNamePattern(alias: string): RegExp {
+  return new RegExp(`^vk([fs])\\d+-${nodeBase(alias).replace(/[.]/g, '\\.')}$`);
 }
 
 /** Whether a disk on `bus` can be hot-plugged/unplugged (QEMU's rule, as libvirt applies it). */
@@ -53,8 +55,8 @@ export function isHotpluggableDiskBus(bus: string): boolean {
   return HOTPLUG_BUSES.has(bus);
 }
 
-/** The block nodes of a disk's medium. */
-export function diskNodes(disk: XmlElement): { nodes: JsonObject[]; nodeNames: string[]; format?: string } {
+/** The block nodes of a disk's medium (generation `gen`). */
+export function diskNodes(disk: XmlElement, gen = 0): { nodes: JsonObject[]; nodeNames: string[]; format?: string } {
   const target = diskTarget(disk);
   const type = disk.attr('type') ?? 'file';
   if (type !== 'file' && type !== 'block') {
@@ -64,9 +66,9 @@ export function diskNodes(disk: XmlElement): { nodes: JsonObject[]; nodeNames: s
   if (path === undefined) return { nodes: [], nodeNames: [] };
   const format = disk.child('driver')?.attr('type') ?? 'raw';
   if (!FORMATS.has(format)) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `disk format '${format}' (disk '${target}') is not supported: use raw or qcow2`);
-  const index = Number(disk.child('source')?.attr('index'));
-  if (!Number.isInteger(index) || index < 1) throw virtError(ErrorCode.INTERNAL_ERROR, `disk '${target}' has no source index`);
-  const { storage, format: formatNode } = nodeNamesOf(index);
+  const alias = readAlias(disk);
+  if (alias === undefined) throw virtError(ErrorCode.INTERNAL_ERROR, `disk '${target}' has no alias`);
+  const { storage, format: formatNode } = nodeNamesFor(alias, gen);
   const cdrom = disk.attr('device') === 'cdrom';
   const driver = type === 'file' ? 'file' : cdrom ? 'host_cdrom' : 'host_device';
   const readOnly = cdrom || disk.child('readonly') !== undefined;

@@ -9,7 +9,7 @@ import type { DomainDef } from '../../../conf/domain.js';
 import { ErrorCode, virtError } from '../../../errors.js';
 import type { XmlElement } from '../../../xml/index.js';
 import { controllerDevice } from '../command/devices.js';
-import { diskMediumPath, diskNodes, diskObjects } from '../command/disk.js';
+import { diskObjects, nodeNamePattern } from '../command/disk.js';
 import { netdevId, netObjects } from '../command/net.js';
 import { removeTap, setUpTap } from '../host/tap.js';
 import { type QmpClient, QmpCommandError } from '../qmp/client.js';
@@ -46,6 +46,14 @@ export async function deleteBlockNodes(qmp: QmpClient, names: string[]): Promise
       throw err;
     }
   }
+}
+
+/** Names of every block node of a drive's media (any generation), format nodes first. */
+export async function mediaNodes(qmp: QmpClient, alias: string): Promise<string[]> {
+  const re = nodeNamePattern(alias);
+  const names = (await qmp.execute('query-named-block-nodes', { flat: true })).map((n) => n['node-name']);
+  const matched = names.map((n) => [n, re.exec(n)?.[1]] as const).filter(([, kind]) => kind !== undefined);
+  return [...matched.filter(([, k]) => k === 'f'), ...matched.filter(([, k]) => k === 's')].map(([n]) => n);
 }
 
 /** Adds block nodes in order; on failure deletes the ones it added and rethrows. */
@@ -164,9 +172,9 @@ export async function requestDeviceDel(qmp: QmpClient, alias: string): Promise<'
 /** Releases what backed a device QEMU has let go: block nodes, netdev, tap. Idempotent. */
 export async function releaseBackends(qmp: QmpClient | undefined, dev: XmlElement): Promise<void> {
   if (dev.name === 'disk') {
-    if (!qmp || diskMediumPath(dev) === undefined) return;
-    const { nodeNames } = diskNodes(dev);
-    await deleteBlockNodes(qmp, nodeNames);
+    const alias = readAlias(dev);
+    if (!qmp || alias === undefined) return;
+    await deleteBlockNodes(qmp, await mediaNodes(qmp, alias));
     return;
   }
   if (dev.name === 'interface') {

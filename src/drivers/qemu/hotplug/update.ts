@@ -8,14 +8,18 @@ import { ErrorCode, virtError } from '../../../errors.js';
 import type { XmlElement } from '../../../xml/index.js';
 import { diskNodes } from '../command/disk.js';
 import type { QmpClient } from '../qmp/client.js';
-import { addBlockNodes, deleteBlockNodes } from './plug.js';
+import { addBlockNodes, deleteBlockNodes, mediaNodes } from './plug.js';
 
 /** Replaces (or ejects, when `after` has no source) the medium of the drive `before` describes. */
 export async function changeMedium(qmp: QmpClient, before: XmlElement, after: XmlElement): Promise<void> {
   const id = readAlias(before);
   if (id === undefined) throw virtError(ErrorCode.OPERATION_FAILED, 'cannot change the medium of a drive without an alias');
-  const old = diskNodes(before);
-  const next = diskNodes(after);
+  // The new medium gets the other generation's names; the old nodes are whatever QEMU has now.
+  const inserted = (await qmp.execute('query-block')).find((b) => b.qdev === id || b.qdev?.endsWith(`/${id}`))?.inserted?.['node-name'];
+  const gen = inserted !== undefined && /^vkf0-/.test(inserted) ? 1 : 0;
+  const oldNames = await mediaNodes(qmp, id);
+  const oldFormat = oldNames.find((n) => n === inserted);
+  const next = diskNodes(after, gen);
   await addBlockNodes(qmp, next.nodes);
   let removed = false;
   try {
@@ -26,15 +30,15 @@ export async function changeMedium(qmp: QmpClient, before: XmlElement, after: Xm
     await qmp.execute('blockdev-close-tray', { id });
   } catch (err) {
     // Put the old medium back, then drop the new nodes.
-    if (removed && old.format) {
+    if (removed && oldFormat) {
       await qmp.execute('blockdev-remove-medium', { id }).catch(() => {});
-      await qmp.execute('blockdev-insert-medium', { id, 'node-name': old.format }).catch(() => {});
+      await qmp.execute('blockdev-insert-medium', { id, 'node-name': oldFormat }).catch(() => {});
     }
     await qmp.execute('blockdev-close-tray', { id }).catch(() => {});
     await deleteBlockNodes(qmp, next.nodeNames).catch(() => {});
     throw err;
   }
-  await deleteBlockNodes(qmp, old.nodeNames);
+  await deleteBlockNodes(qmp, oldNames);
 }
 
 export async function setLinkState(qmp: QmpClient, alias: string, up: boolean): Promise<void> {
