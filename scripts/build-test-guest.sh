@@ -5,8 +5,9 @@
 #
 # The guest's init talks over the serial console:
 #   VIRTKIT_GUEST_START <uptime>              init started
-#   VIRTKIT_GUEST + net <ifname> <mac>        a NIC appeared (also printed for the NICs present at boot)
-#   VIRTKIT_GUEST - net <ifname> <mac>        a NIC disappeared
+#   VIRTKIT_GUEST + net <ifname> <mac> <link> a NIC appeared (also printed for the NICs present at boot);
+#                                             link is up/down (carrier); a link change prints - then +
+#   VIRTKIT_GUEST - net <ifname> <mac> <link> a NIC disappeared
 #   VIRTKIT_GUEST + blk <name> <sectors>      a block device appeared (or changed size, e.g. CD-ROM media)
 #   VIRTKIT_GUEST - blk <name> <sectors>      a block device disappeared
 #   VIRTKIT_GUEST_READY <uptime>              modules loaded, devices present at boot listed above
@@ -106,7 +107,13 @@ snapshot() {
   for n in /sys/class/net/*; do
     [ -e "$n" ] || continue
     b=${n##*/}
-    [ "$b" = lo ] || echo "net $b $(cat "$n/address")"
+    [ "$b" = lo ] && continue
+    # Brought up so its carrier (the host's link state) can be read.
+    f=$(cat "$n/flags" 2>/dev/null) || continue
+    [ $((f & 1)) = 0 ] && ip link set "$b" up 2>/dev/null
+    a=$(cat "$n/address" 2>/dev/null) || continue
+    c=$(cat "$n/carrier" 2>/dev/null)
+    [ -n "$a" ] && echo "net $b $a $([ "$c" = 1 ] && echo up || echo down)"
   done
   for b in /sys/block/*; do
     [ -e "$b" ] || continue

@@ -55,8 +55,12 @@ export async function openDriver(uri: string, options: OpenOptions): Promise<Dri
     const { openTestDriver } = await import('./test/index.js');
     return openTestDriver(uri, parsed, options);
   }
+  if (parsed.scheme === 'qemu' && !parsed.transport && parsed.host === '') {
+    const { openQemuDriver } = await import('./qemu/index.js');
+    return openQemuDriver(uri, parsed, options);
+  }
   throw new VirtError(
     ErrorCode.NO_SUPPORT,
-    `no connection driver available for '${uri}' (supported: test:///default, test:///default?state=DIR, and remote URIs such as qemu+unix:///system?socket=PATH, qemu+tcp://HOST/system, qemu+ssh://HOST/system)`,
+    `no connection driver available for '${uri}' (supported: test:///default, test:///default?state=DIR, qemu:///session, qemu:///system, and remote URIs such as qemu+unix:///system?socket=PATH, qemu+tcp://HOST/system, qemu+ssh://HOST/system)`,
   );
 }

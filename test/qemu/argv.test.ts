@@ -32,7 +32,7 @@ function optValues(args: string[], opt: string): string[] {
 }
 
 describe('domain XML → QEMU argv', () => {
-  test('machine, accelerator, memory, vcpus, monitor, direct kernel boot, -S and -no-shutdown', () => {
+  test('machine, accelerator, memory, vcpus, monitor, direct kernel boot, -S, shutdown cause traced', () => {
     const cmd = build(domain('', { extra: '<vcpu>2</vcpu>' }));
     assert.equal(cmd.emulator, '/usr/bin/qemu-system-x86_64');
     // The machine is the canonical name define-time defaults chose (pc → pc-i440fx-<version>).
@@ -45,7 +45,8 @@ describe('domain XML → QEMU argv', () => {
     assert.deepEqual(optValues(cmd.args, '-kernel'), ['/boot/vmlinuz']);
     // The kernel command line is one argument, passed verbatim (QEMU does not parse it).
     assert.deepEqual(optValues(cmd.args, '-append'), ['console=ttyS0 a=b,c']);
-    for (const flag of ['-S', '-no-shutdown', '-nodefaults', '-no-user-config']) assert.ok(cmd.args.includes(flag), flag);
+    for (const flag of ['-S', '-nodefaults', '-no-user-config']) assert.ok(cmd.args.includes(flag), flag);
+    assert.deepEqual(optValues(cmd.args, '-trace'), ['enable=qemu_system_shutdown_request']);
     assert.deepEqual(jsonOf(cmd.args, '-audiodev'), [{ id: 'audio1', driver: 'none' }]);
   });
 

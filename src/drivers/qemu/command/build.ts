@@ -1,9 +1,9 @@
 /**
  * A live domain definition (aliases, addresses, tap names and source indexes already assigned) as
  * QEMU's argv: an array, never a shell string, with every device in JSON form. QEMU always starts
- * with -S (the driver finishes setting up, then sends `cont` unless a paused start was asked) and
- * -no-shutdown (a guest poweroff leaves QEMU stopped in state `shutdown`, so whichever process looks
- * next can tell a shutdown from a crash).
+ * with -S (the driver finishes setting up, then sends `cont` unless a paused start was asked). A guest
+ * poweroff ends QEMU; the shutdown trace event writes the cause to QEMU's log, so whichever process
+ * looks next can tell a shutdown from a crash (process/exit-reason.ts).
  */
 import type { DomainDef } from '../../../conf/domain.js';
 import { ErrorCode, virtError } from '../../../errors.js';
@@ -12,6 +12,7 @@ import { controllerDevice, miscArgs, serialArgs } from './devices.js';
 import { diskObjects } from './disk.js';
 import { netObjects, type TapSpec } from './net.js';
 import { absolutePath, jsonArg, optValue, plainArg } from './qemu-opts.js';
+import { SHUTDOWN_TRACE_ARGS } from '../process/exit-reason.js';
 
 export interface BuildContext {
   /** QMP socket QEMU listens on (in a private 0700 folder). */
@@ -98,7 +99,7 @@ export function buildQemuCommand(def: DomainDef, ctx: BuildContext): QemuCommand
   args.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
   const offset = def.clockOffset ?? 'utc';
   if (offset !== 'utc' && offset !== 'localtime') throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `clock offset '${offset}' is not supported`);
-  args.push('-rtc', `base=${offset}`, '-no-shutdown');
+  args.push('-rtc', `base=${offset}`, ...SHUTDOWN_TRACE_ARGS);
   if (def.onReboot === 'destroy') args.push('-no-reboot');
   const os = def.os;
   if (os.kernel) args.push('-kernel', absolutePath(plainArg(os.kernel, 'kernel'), 'kernel'));

@@ -13,6 +13,7 @@ import { diskObjects, nodeNamePattern } from '../command/disk.js';
 import { netdevId, netObjects } from '../command/net.js';
 import { removeTap, setUpTap } from '../host/tap.js';
 import { type QmpClient, QmpCommandError } from '../qmp/client.js';
+import { qemuCrashPoint } from './crash-points.js';
 
 export interface PlugOptions {
   /** Tags taps with the domain (ifalias), so a later process can find a tap a killed one left. */
@@ -89,10 +90,12 @@ export async function plugDisk(qmp: QmpClient, def: DomainDef, disk: XmlElement)
   const have = await peripheralIds(qmp);
   if (have.has(alias)) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
   await addBlockNodes(qmp, objs.nodes);
+  qemuCrashPoint('qemu-backend-added');
   let controller: string | undefined;
   try {
     controller = await ensureController(qmp, def, disk, have);
     await qmp.execute('device_add', objs.device);
+    qemuCrashPoint('qemu-device-added');
   } catch (err) {
     await undo([
       () => (controller ? qmp.execute('device_del', { id: controller }) : Promise.resolve()),
@@ -120,7 +123,9 @@ export async function plugNic(qmp: QmpClient, def: DomainDef, iface: XmlElement,
     }
     await qmp.execute('netdev_add', objs.netdev);
     steps.unshift(() => qmp.execute('netdev_del', { id: netdevId(alias) }));
+    qemuCrashPoint('qemu-backend-added');
     await qmp.execute('device_add', objs.device);
+    qemuCrashPoint('qemu-device-added');
     if (objs.linkDown) {
       try {
         await qmp.execute('set_link', { name: alias, up: false });

@@ -35,7 +35,8 @@ export function logTail(logPath: string, from = 0, maxBytes = 2000): string {
   }
 }
 
-function logSize(path: string): number {
+/** Current size of a log file (0 when it does not exist). */
+export function logSize(path: string): number {
   try {
     return statSync(path).size;
   } catch {

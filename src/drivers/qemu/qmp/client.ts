@@ -170,6 +170,16 @@ export class QmpClient {
     });
   }
 
+  /**
+   * Whether the open connection keeps Node's event loop alive (default yes). An idle connection kept
+   * only for events should not hold a process that has nothing else to do.
+   */
+  keepAlive(on: boolean): void {
+    const s = this.stream as Partial<Socket>;
+    if (on) s.ref?.();
+    else s.unref?.();
+  }
+
   /** Calls `listener` for every event until the returned function is called. */
   on(listener: QmpEventListener): () => void {
     this.listeners.add(listener);

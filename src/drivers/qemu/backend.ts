@@ -1,0 +1,387 @@
+/**
+ * The QEMU driver's hypervisor step: real QEMU processes that outlive virtkit, driven over QMP.
+ * Every method runs under the engine's domain lock (this process and every other), so a domain's
+ * monitor has one user at a time. What a running domain needs to be found again by any later
+ * process (pid and its start time, monitor socket, log offset, unplugs waiting for the guest) is
+ * the runtime data the engine persists with the live XML.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import type { DomainDef } from '../../conf/domain.js';
+import { ErrorCode, virtError } from '../../errors.js';
+import type {
+  BackendEvents,
+  DeviceUpdate,
+  GuestAnswer,
+  HypervisorBackend,
+  LiveDomain,
+  Reconciled,
+  Runtime,
+  UnplugRequest,
+  UnplugSent,
+} from '../../hypervisor/backend.js';
+import type { XmlElement } from '../../xml/index.js';
+import type { QemuProbe } from './caps/probe.js';
+import { buildQemuCommand } from './command/build.js';
+import { removeTap, setUpTap, tapsTagged } from './host/tap.js';
+import { acpiPciHotplugReady } from './hotplug/guest-ready.js';
+import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
+import { changeMedium, setLinkState } from './hotplug/update.js';
+import { MonitorSession } from './monitor.js';
+import { domainLogFile, domainRunDir, MAX_SOCKET_PATH, type QemuPaths } from './paths.js';
+import { exitReasonOf, type ExitReason, loggedShutdownCause } from './process/exit-reason.js';
+import { isRunning, processIdentity, signalProcess, waitGone } from './process/identity.js';
+import { launchQemu, logSize } from './process/launch.js';
+import { cleanOrphans, pluggedAliases } from './reconcile.js';
+import { readAlias } from '../../conf/devices/common.js';
+import { join } from 'node:path';
+
+/** What the engine persists for a running QEMU domain. */
+export interface QemuRuntime {
+  pid: number;
+  /** Process start time (clock ticks since boot): tells our QEMU from a process that reused its pid. */
+  startTime: number;
+  monitor: string;
+  runDir: string;
+  log: string;
+  /** Size of the log when this QEMU started: its own messages come after. */
+  logStart: number;
+  /** Unplugs not sent yet because the guest's ACPI did not handle PCI hot-plug yet (sent by reconcile). */
+  deferred?: string[];
+}
+
+export interface QemuBackendOptions {
+  paths: QemuPaths;
+  /** The probed default binary (version, KVM verdict). */
+  caps: QemuProbe | undefined;
+  /** The engine's unplug wait: how long to keep the monitor for an answer. */
+  unplugTimeoutMs: number;
+}
+
+interface Session {
+  name: string;
+  monitor: MonitorSession;
+  /** Whether this process has reconciled the domain once (the full check after a restart). */
+  checked: boolean;
+  /** A killed attach or an unplug undone may have left something: scan for orphans next time. */
+  orphanScan: boolean;
+  /** Epoch ms of the last look at QEMU. */
+  lastLook: number;
+}
+
+/** How often domains with outstanding unplugs are looked at again, and dead processes noticed. */
+const POLL_MS = 400;
+
+function runtimeOf(dom: LiveDomain): QemuRuntime {
+  const rt = dom.runtime as Partial<QemuRuntime>;
+  if (typeof rt.pid !== 'number' || typeof rt.monitor !== 'string') {
+    throw virtError(ErrorCode.INTERNAL_ERROR, `domain '${dom.name}' has no QEMU runtime data`);
+  }
+  return rt as QemuRuntime;
+}
+
+/** A PCI device on an ACPI hot-plug bus: its unplug needs the guest OS. */
+function needsGuestAcpi(def: DomainDef, dev: XmlElement): boolean {
+  return dev.child('address')?.attr('type') === 'pci' && def.features.includes('acpi');
+}
+
+export class QemuBackend implements HypervisorBackend {
+  readonly type = 'QEMU';
+  readonly #options: QemuBackendOptions;
+  #events: BackendEvents | undefined;
+  readonly #sessions = new Map<string, Session>();
+  #poll: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: QemuBackendOptions) {
+    this.#options = options;
+  }
+
+  async version(): Promise<number> {
+    return this.#options.caps?.versionNumber ?? 0;
+  }
+
+  bind(events: BackendEvents): void {
+    this.#events = events;
+  }
+
+  #session(dom: { name: string; uuid: string }, rt: QemuRuntime): Session {
+    let s = this.#sessions.get(dom.uuid);
+    if (!s) {
+      const { name, uuid } = dom;
+      s = {
+        name,
+        monitor: new MonitorSession({ socket: rt.monitor, changed: () => this.#events?.changed(name, uuid) }),
+        checked: false,
+        orphanScan: true,
+        lastLook: 0,
+      };
+      this.#sessions.set(uuid, s);
+      this.#armPoll();
+    }
+    return s;
+  }
+
+  #drop(uuid: string): void {
+    this.#sessions.get(uuid)?.monitor.close();
+    this.#sessions.delete(uuid);
+  }
+
+  // ---- lifecycle ----
+
+  async start(dom: LiveDomain, opts: { paused: boolean }): Promise<Runtime> {
+    const { paths } = this.#options;
+    const def = dom.def;
+    let accel: 'tcg' | 'kvm' = 'tcg';
+    if (def.type === 'kvm') {
+      const kvm = this.#options.caps?.kvm;
+      if (!kvm?.usable) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `domain type 'kvm' cannot run here: ${kvm?.reason ?? 'KVM was not probed'}; use type 'qemu' (TCG)`);
+      accel = 'kvm';
+    } else if (def.type !== 'qemu') {
+      throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `domain type '${def.type}' is not supported by the QEMU driver (use qemu or kvm)`);
+    }
+    const runDir = domainRunDir(paths, dom.id, dom.name);
+    const monitor = join(runDir, 'monitor.sock');
+    if (Buffer.byteLength(monitor) > MAX_SOCKET_PATH) {
+      throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `monitor socket path '${monitor}' is longer than ${MAX_SOCKET_PATH} bytes: use a shorter root folder`);
+    }
+    const cmd = buildQemuCommand(def, { monitorPath: monitor, accel });
+    const log = domainLogFile(paths, dom.name, dom.uuid);
+    mkdirSync(paths.log, { recursive: true, mode: 0o700 });
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    const tag = tapTagFor(dom.uuid);
+    const taps: typeof cmd.taps = [];
+    let launched: Awaited<ReturnType<typeof launchQemu>> | undefined;
+    try {
+      for (const tap of cmd.taps) {
+        await setUpTap({ ...tap, tag });
+        taps.push(tap);
+      }
+      const logStart = logSize(log);
+      launched = await launchQemu(cmd, { monitorPath: monitor, logPath: log });
+      const qmp = launched.qmp;
+      for (const alias of cmd.linkDown) await qmp.execute('set_link', { name: alias, up: false });
+      if (!opts.paused) await qmp.execute('cont');
+      const id = processIdentity(launched.pid);
+      if (!id) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU (pid ${launched.pid}) exited right after starting; see ${log}`);
+      qmp.close();
+      const runtime: QemuRuntime = { pid: id.pid, startTime: id.startTime, monitor, runDir, log, logStart };
+      const s = this.#session(dom, runtime);
+      s.checked = true;
+      s.orphanScan = false;
+      s.lastLook = Date.now();
+      return { ...runtime };
+    } catch (err) {
+      if (launched) {
+        launched.qmp.close();
+        const id = processIdentity(launched.pid);
+        if (id) {
+          signalProcess(id, 'SIGKILL');
+          await waitGone(id, 5000);
+        }
+      }
+      for (const tap of taps.reverse()) await removeTap(tap).catch(() => {});
+      rmSync(runDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async stop(dom: LiveDomain, how: 'destroy' | 'shutdown'): Promise<'stopped' | 'requested'> {
+    const rt = runtimeOf(dom);
+    const s = this.#session(dom, rt);
+    const id = { pid: rt.pid, startTime: rt.startTime };
+    if (how === 'shutdown') {
+      if (!isRunning(id)) return 'requested'; // already gone: reconcile reports how
+      await s.monitor.use((qmp) => qmp.execute('system_powerdown'));
+      return 'requested';
+    }
+    s.monitor.expectingExit = true;
+    if (isRunning(id)) {
+      // `quit` is the quickest clean exit; a monitor held by a wedged process falls back to signals.
+      try {
+        await s.monitor.use((qmp) => qmp.execute('quit', undefined, { timeoutMs: 2000 }));
+      } catch {
+        signalProcess(id, 'SIGTERM');
+      }
+      if (!(await waitGone(id, 3000))) {
+        signalProcess(id, 'SIGKILL');
+        if (!(await waitGone(id, 5000))) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU (pid ${rt.pid}) of domain '${dom.name}' did not exit`);
+      }
+    }
+    await this.#cleanUp(dom, rt);
+    return 'stopped';
+  }
+
+  /** What a stopped domain leaves on the host: its taps and its runtime folder. */
+  async #cleanUp(dom: LiveDomain, rt: QemuRuntime): Promise<void> {
+    this.#drop(dom.uuid);
+    for (const iface of dom.def.elementsNamed('interface')) {
+      const type = iface.attr('type');
+      const name = iface.child('target')?.attr('dev');
+      if ((type === 'ethernet' || type === 'bridge') && name !== undefined) {
+        await removeTap({ name, managed: iface.child('target')?.attr('managed') !== 'no' }).catch(() => {});
+      }
+    }
+    for (const tap of tapsTagged(tapTagFor(dom.uuid))) await removeTap({ name: tap, managed: true }).catch(() => {});
+    rmSync(rt.runDir, { recursive: true, force: true });
+  }
+
+  async suspend(dom: LiveDomain): Promise<undefined> {
+    const rt = runtimeOf(dom);
+    await this.#session(dom, rt).monitor.use((qmp) => qmp.execute('stop'));
+    return undefined;
+  }
+
+  async resume(dom: LiveDomain): Promise<undefined> {
+    const rt = runtimeOf(dom);
+    await this.#session(dom, rt).monitor.use((qmp) => qmp.execute('cont'));
+    return undefined;
+  }
+
+  // ---- hot-plug ----
+
+  async attach(dom: LiveDomain, device: XmlElement): Promise<undefined> {
+    const rt = runtimeOf(dom);
+    await this.#session(dom, rt).monitor.use((qmp) => plugDevice(qmp, dom.def, device, { tapTag: tapTagFor(dom.uuid) }));
+    return undefined;
+  }
+
+  async detachNow(dom: LiveDomain, device: XmlElement): Promise<void> {
+    const rt = runtimeOf(dom);
+    const s = this.#session(dom, rt);
+    const alias = readAlias(device);
+    if (alias === undefined) return;
+    s.orphanScan = true;
+    await s.monitor.use(async (qmp) => {
+      const gone = qmp.waitForEvent((e) => e.event === 'DEVICE_DELETED' && e.data?.device === alias, { timeoutMs: 1000 });
+      if ((await requestDeviceDel(qmp, alias)) === 'gone' || (await gone)) await releaseBackends(qmp, device);
+    });
+  }
+
+  async requestUnplug(dom: LiveDomain, request: UnplugRequest): Promise<UnplugSent> {
+    const rt = runtimeOf(dom);
+    const s = this.#session(dom, rt);
+    const deferred = rt.deferred ?? [];
+    if (deferred.includes(request.alias)) return { status: 'sent' };
+    return s.monitor.use(async (qmp) => {
+      // An ACPI request before the guest OS handles PCI hot-plug would be lost for good (QEMU 7.2):
+      // keep it until the guest is ready, then reconcile sends it.
+      if (needsGuestAcpi(dom.def, request.device) && (await acpiPciHotplugReady(qmp)) === false) {
+        return { status: 'sent', runtime: { ...rt, deferred: [...deferred, request.alias] } };
+      }
+      if ((await requestDeviceDel(qmp, request.alias)) === 'gone') return { status: 'removed' };
+      s.monitor.watch(request.alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
+      return { status: 'sent' };
+    });
+  }
+
+  async finishRemoval(dom: LiveDomain, device: XmlElement): Promise<void> {
+    const rt = runtimeOf(dom);
+    if (!isRunning({ pid: rt.pid, startTime: rt.startTime })) {
+      await releaseBackends(undefined, device);
+      return;
+    }
+    await this.#session(dom, rt).monitor.use((qmp) => releaseBackends(qmp, device));
+  }
+
+  async update(dom: LiveDomain, change: DeviceUpdate): Promise<void> {
+    const rt = runtimeOf(dom);
+    const { before, after } = change;
+    await this.#session(dom, rt).monitor.use(async (qmp) => {
+      if (before.name === 'disk') {
+        await changeMedium(qmp, before, after);
+        return;
+      }
+      if (before.name === 'interface') {
+        const alias = change.alias ?? readAlias(before);
+        const link = (e: XmlElement) => e.child('link')?.attr('state') ?? 'up';
+        if (alias !== undefined && link(before) !== link(after)) await setLinkState(qmp, alias, link(after) === 'up');
+        return;
+      }
+      throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `live update of device '${before.name}' is not supported by the QEMU driver`);
+    });
+  }
+
+  // ---- reconcile ----
+
+  needsReconcile(dom: LiveDomain, now: number): boolean {
+    const rt = dom.runtime as Partial<QemuRuntime>;
+    if (typeof rt.pid !== 'number') return false;
+    const s = this.#sessions.get(dom.uuid);
+    if (!s?.checked || s.orphanScan) return true;
+    if (s.monitor.answers.size > 0 || s.monitor.lostConnection || s.monitor.shutdownCause !== undefined) return true;
+    if (!isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return true;
+    const unwatched = dom.pending.some((a) => !s.monitor.isWatching(a));
+    return (unwatched || (rt.deferred?.length ?? 0) > 0) && now - s.lastLook >= POLL_MS;
+  }
+
+  async reconcile(dom: LiveDomain, now: number): Promise<Reconciled> {
+    const rt = runtimeOf(dom);
+    const s = this.#session(dom, rt);
+    s.lastLook = now;
+    if (!isRunning({ pid: rt.pid, startTime: rt.startTime })) return this.#exited(dom, rt, s);
+    const answers: GuestAnswer[] = [];
+    let deferred = rt.deferred ?? [];
+    try {
+      await s.monitor.use(async (qmp) => {
+        const buffered = s.monitor.takeAnswers();
+        const present = new Set((await qmp.execute('qom-list', { path: '/machine/peripheral' })).map((p) => p.name));
+        // Devices QEMU no longer has are gone, whoever asked (or whichever process heard the answer).
+        for (const alias of pluggedAliases(dom.def)) {
+          const heard = buffered.get(alias);
+          if (heard === 'rejected' && present.has(alias)) answers.push({ alias, outcome: 'rejected' });
+          else if (!present.has(alias)) answers.push({ alias, outcome: 'removed' });
+        }
+        deferred = deferred.filter((a) => present.has(a));
+        if (deferred.length > 0 && (await acpiPciHotplugReady(qmp)) !== false) {
+          for (const alias of deferred) {
+            if ((await requestDeviceDel(qmp, alias)) === 'gone') answers.push({ alias, outcome: 'removed' });
+            else s.monitor.watch(alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
+          }
+          deferred = [];
+        }
+        if (s.orphanScan) {
+          const ready = async () => (await acpiPciHotplugReady(qmp)) !== false;
+          const report = await cleanOrphans(qmp, dom.def, tapTagFor(dom.uuid), ready);
+          s.orphanScan = report.devices.length > 0;
+        }
+      });
+    } catch (err) {
+      // QEMU died while we looked: report the exit instead.
+      if (!isRunning({ pid: rt.pid, startTime: rt.startTime })) return this.#exited(dom, rt, s);
+      throw err;
+    }
+    s.checked = true;
+    s.monitor.lostConnection = false;
+    const changed = deferred.length !== (rt.deferred?.length ?? 0);
+    return { answers, runtime: changed ? { ...rt, deferred } : undefined };
+  }
+
+  async #exited(dom: LiveDomain, rt: QemuRuntime, s: Session): Promise<Reconciled> {
+    const cause = s.monitor.shutdownCause ?? loggedShutdownCause(rt.log, rt.logStart);
+    const exit: ExitReason = exitReasonOf(cause);
+    await this.#cleanUp(dom, rt);
+    return { answers: [], exited: { reason: exit.reason, detail: exit.detail } };
+  }
+
+  /** Wakes the engine for domains with outstanding work, and for QEMUs that died. */
+  #armPoll(): void {
+    if (this.#poll || this.#closed) return;
+    this.#poll = setInterval(() => {
+      if (this.#sessions.size === 0) {
+        clearInterval(this.#poll);
+        this.#poll = undefined;
+        return;
+      }
+      for (const [uuid, s] of this.#sessions) this.#events?.changed(s.name, uuid);
+    }, POLL_MS);
+    this.#poll.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#poll);
+    this.#poll = undefined;
+    for (const uuid of [...this.#sessions.keys()]) this.#drop(uuid);
+  }
+}

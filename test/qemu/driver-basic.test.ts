@@ -1,0 +1,182 @@
+/**
+ * qemu:///session without booting a guest OS (QEMU idles in its firmware): lifecycle, restart-proof
+ * state shared by processes, QEMU killed with SIGKILL, unplugs that need no guest, unplugs deferred
+ * until a guest is there, and bad input that must leave QEMU and the host as they were.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { DeviceModify, DomainStart, DomainState, DomainXML, ErrorCode, isVirtError, LifecycleEvent, type DomainEvent } from '../../src/index.js';
+import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot } from './driver-helpers.js';
+import { qemuTestOptions } from './helpers.js';
+
+const opts = qemuTestOptions();
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
+  // Each test has its own root folder (domains, QEMUs, runtime), cleaned up whatever happens.
+  let root: QemuRoot;
+  beforeEach(() => {
+    root = qemuRoot('vkq-basic-', '&unplugTimeout=400');
+  });
+  afterEach(() => root.cleanup());
+
+  test('define, start paused, resume, suspend, destroy: states, events, one QEMU per running domain', async () => {
+    const conn = await root.open();
+    const events: DomainEvent[] = [];
+    conn.on('lifecycle', (e) => events.push(e));
+    const dom = await conn.defineXML(guestDomain(root, 'life', { kernel: false }));
+    assert.equal(await dom.isActive(), false);
+    await dom.createWithFlags(DomainStart.PAUSED);
+    assert.deepEqual(await dom.getState(), { state: DomainState.PAUSED, reason: 1 });
+    assert.equal(qemusOf(root.dir).length, 1);
+    const run = readdirSync(join(root.dir, 'run'));
+    assert.equal(run.length, 1);
+    assert.equal(statSync(join(root.dir, 'run', run[0]!)).mode & 0o777, 0o700);
+    assert.equal(statSync(join(root.dir, 'run', run[0]!, 'monitor.sock')).mode & 0o777, 0o600);
+    await dom.resume();
+    assert.equal((await dom.getState()).state, DomainState.RUNNING);
+    await dom.suspend();
+    assert.equal((await dom.getState()).state, DomainState.PAUSED);
+    await dom.resume();
+    const live = await dom.getXMLDesc();
+    assert.match(live, /<domain type='qemu' id='\d+'>/);
+    assert.match(live, /<alias name='scsi0'\/>/);
+    await dom.destroy();
+    assert.deepEqual(await dom.getState(), { state: DomainState.SHUTOFF, reason: 2 });
+    await waitFor('QEMU gone', () => qemusOf(root.dir).length === 0);
+    assert.deepEqual(readdirSync(join(root.dir, 'run')), []);
+    assert.deepEqual(
+      events.filter((e) => e.type === 'lifecycle').map((e) => (e as { event: number }).event),
+      // A paused start is STARTED then SUSPENDED, as libvirt reports it.
+      [LifecycleEvent.DEFINED, LifecycleEvent.STARTED, LifecycleEvent.SUSPENDED, LifecycleEvent.RESUMED, LifecycleEvent.SUSPENDED, LifecycleEvent.RESUMED, LifecycleEvent.STOPPED],
+    );
+    await dom.undefine();
+  });
+
+  test('QEMU outlives the process that started it; another process finds it, runs it, stops it', async () => {
+    const conn = await root.open();
+    const dom = await conn.defineXML(guestDomain(root, 'shared', { kernel: false }));
+    await dom.create();
+    const xml = await dom.getXMLDesc();
+    await conn.close();
+    assert.equal(qemusOf(root.dir).length, 1, 'QEMU keeps running after the connection closed');
+    const child = await runNode(`
+      import { Connection } from './src/index.ts';
+      const c = await Connection.open(${JSON.stringify(root.uri)});
+      const d = await c.lookupByName('shared');
+      console.log(JSON.stringify({ state: await d.getState(), xml: await d.getXMLDesc() }));
+      await d.suspend();
+      await c.close();
+    `);
+    assert.equal(child.code, 0, child.out);
+    const seen = JSON.parse(child.out.trim().split('\n').pop()!);
+    assert.equal(seen.state.state, DomainState.RUNNING);
+    assert.equal(seen.xml, xml, 'the other process sees the same live XML');
+    const again = await root.open();
+    const dom2 = await again.lookupByName('shared');
+    assert.equal((await dom2.getState()).state, DomainState.PAUSED, 'the pause made by the other process');
+    await dom2.destroy();
+    await dom2.undefine();
+  });
+
+  test('kill -9 of QEMU: the domain is shut off, reason crashed, with a stopped/failed event', async () => {
+    const conn = await root.open();
+    const events: DomainEvent[] = [];
+    conn.on('lifecycle', (e) => events.push(e));
+    const dom = await conn.defineXML(guestDomain(root, 'victim', { kernel: false }));
+    await dom.create();
+    const [pid] = qemusOf(root.dir);
+    process.kill(pid!, 'SIGKILL');
+    await waitFor('crash noticed', async () => (await dom.getState()).state === DomainState.SHUTOFF);
+    assert.deepEqual(await dom.getState(), { state: DomainState.SHUTOFF, reason: 3 });
+    const stopped = await waitFor('stopped event', () => events.find((e) => (e as { event: number }).event === LifecycleEvent.STOPPED));
+    assert.equal((stopped as { detail: number }).detail, 5, 'VIR_DOMAIN_EVENT_STOPPED_FAILED');
+    assert.deepEqual(readdirSync(join(root.dir, 'run')), []);
+    await dom.undefine();
+  });
+
+  test('scsi and usb disks unplug without a guest; a virtio disk waits (pending) for a guest that never comes', async () => {
+    const conn = await root.open();
+    const dom = await conn.defineXML(guestDomain(root, 'noguest', { kernel: false }));
+    await dom.create();
+    const removed: string[] = [];
+    conn.on('device-removed', (e) => removed.push((e as { alias: string }).alias));
+    for (const bus of ['scsi', 'usb'] as const) {
+      const xml = `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${root.img(`${bus}.qcow2`)}'/><target dev='${bus === 'scsi' ? 'sdb' : 'sdc'}' bus='${bus}'/></disk>`;
+      const { alias } = await dom.attachDeviceFlags(xml, DeviceModify.LIVE);
+      assert.deepEqual(await dom.detachDeviceFlags(xml, DeviceModify.LIVE), { outcome: 'removed', alias });
+    }
+    assert.deepEqual(removed, ['scsi0-0-0-1', 'usb-disk2']);
+    const vd = `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${root.img('v.qcow2')}'/><target dev='vdb'/></disk>`;
+    await dom.attachDeviceFlags(vd, DeviceModify.LIVE);
+    assert.deepEqual(await dom.detachDeviceFlags(vd, DeviceModify.LIVE), { outcome: 'pending', alias: 'virtio-disk1' });
+    assert.match(await dom.getXMLDesc(), /virtio-disk1/, 'a pending device stays in the live XML');
+    // QEMU was never asked: the request waits for a guest whose ACPI can take it (it would be lost otherwise).
+    await conn.close();
+    const qmp = await monitorOf(root);
+    const ids = (await qmp.execute('qom-list', { path: '/machine/peripheral' })).map((p) => p.name);
+    assert.ok(ids.includes('virtio-disk1'));
+    qmp.close();
+    const again = await root.open();
+    const d2 = await again.lookupByName('noguest');
+    assert.deepEqual(await d2.detachDeviceFlags(vd, DeviceModify.LIVE), { outcome: 'pending', alias: 'virtio-disk1' }, 'asking again is fine');
+    await d2.destroy();
+    await d2.undefine();
+  });
+
+  test('bad input fails cleanly: QEMU, the host and the definitions are left as they were', async () => {
+    const conn = await root.open();
+    // A missing image: start fails with QEMU's own words; nothing keeps running.
+    const missing = join(root.dir, 'missing.qcow2');
+    const dom = await conn.defineXML(guestDomain(root, 'bad', { kernel: false, devices: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${missing}'/><target dev='vda'/></disk>` }));
+    await assert.rejects(dom.create(), (e: unknown) => isVirtError(e) && /missing\.qcow2/.test((e as Error).message));
+    assert.equal(await dom.isActive(), false);
+    assert.equal(qemusOf(root.dir).length, 0);
+    assert.deepEqual(readdirSync(join(root.dir, 'run')), []);
+    await dom.undefine();
+    // `..` as a name and an unknown bus are refused at define.
+    await assert.rejects(conn.defineXML(guestDomain(root, '..', { kernel: false })), (e: unknown) => isVirtError(e, ErrorCode.XML_ERROR));
+    await assert.rejects(
+      conn.defineXML(guestDomain(root, 'badbus', { kernel: false, devices: `<disk type='file' device='disk'><source file='/x.img'/><target dev='vda' bus='nvme0'/></disk>` })),
+      (e: unknown) => isVirtError(e) && /bus/.test((e as Error).message),
+    );
+    // A path with commas works: QEMU opens exactly that file.
+    const comma = root.img('a,b,format=raw.qcow2');
+    const ok = await conn.defineXML(guestDomain(root, 'commas', { kernel: false, devices: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${comma}'/><target dev='vda'/></disk>` }));
+    await ok.create();
+    const [pid] = qemusOf(root.dir);
+    const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    assert.ok(fds.includes(comma), 'QEMU holds the image with commas in its name');
+    // Hot-plug failures leave the live XML and QEMU as they were.
+    const before = await ok.getXMLDesc();
+    const gone = join(root.dir, 'gone.qcow2');
+    await assert.rejects(ok.attachDeviceFlags(`<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${gone}'/><target dev='sdb' bus='scsi'/></disk>`, DeviceModify.LIVE), (e: unknown) => isVirtError(e) && /gone\.qcow2/.test((e as Error).message));
+    await assert.rejects(ok.attachDeviceFlags(`<disk type='file' device='disk'><source file='${comma}'/><target dev='hdb' bus='ide'/></disk>`, DeviceModify.LIVE), (e: unknown) => isVirtError(e) && /cannot be hotplugged/.test((e as Error).message));
+    await assert.rejects(ok.attachDeviceFlags(`<interface type='network'><source network='default'/></interface>`, DeviceModify.LIVE), (e: unknown) => isVirtError(e));
+    assert.equal(await ok.getXMLDesc(), before);
+    assert.equal(await ok.getXMLDesc(DomainXML.INACTIVE), await (await conn.lookupByName('commas')).getXMLDesc(DomainXML.INACTIVE));
+    await conn.close();
+    const qmp = await monitorOf(root);
+    const nodes = (await qmp.execute('query-named-block-nodes', { flat: true })).map((n) => n['node-name']).filter((n) => /^vk/.test(n)).sort();
+    assert.deepEqual(nodes, ['vkf0-virtio-disk0', 'vks0-virtio-disk0'], 'no block node of a failed attach');
+    qmp.close();
+    assert.ok(!existsSync(gone));
+  });
+});
