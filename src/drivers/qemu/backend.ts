@@ -5,7 +5,7 @@
  * process (pid and its start time, monitor socket, log offset, unplugs waiting for the guest) is
  * the runtime data the engine persists with the live XML.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { DomainDef } from '../../conf/domain.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type {
@@ -66,7 +66,16 @@ interface Session {
   orphanScan: boolean;
   /** Epoch ms of the last look at QEMU. */
   lastLook: number;
+  /** Attaches of this process under way. */
+  plugging: number;
+  /** The QEMU and its runtime folder, for the poll. */
+  rt: QemuRuntime;
+  /** Unplugs nobody watches (deferred, or requested by another process): look again periodically. */
+  outstanding: boolean;
 }
+
+/** Written into the runtime folder while a hot-plug may be uncommitted: `<pid of the plugging process>`. */
+const PLUG_MARKER = 'plugging';
 
 /** How often domains with outstanding unplugs are looked at again, and dead processes noticed. */
 const POLL_MS = 400;
@@ -114,6 +123,9 @@ export class QemuBackend implements HypervisorBackend {
         checked: false,
         orphanScan: true,
         lastLook: 0,
+        plugging: 0,
+        rt,
+        outstanding: false,
       };
       this.#sessions.set(uuid, s);
       this.#armPoll();
@@ -242,8 +254,32 @@ export class QemuBackend implements HypervisorBackend {
 
   async attach(dom: LiveDomain, device: XmlElement): Promise<undefined> {
     const rt = runtimeOf(dom);
-    await this.#session(dom, rt).monitor.use((qmp) => plugDevice(qmp, dom.def, device, { tapTag: tapTagFor(dom.uuid) }));
+    const s = this.#session(dom, rt);
+    // If this process dies before the engine commits, the marker tells the next one to look for orphans.
+    writeFileSync(join(rt.runDir, PLUG_MARKER), String(process.pid), { mode: 0o600 });
+    s.plugging++;
+    try {
+      await s.monitor.use((qmp) => plugDevice(qmp, dom.def, device, { tapTag: tapTagFor(dom.uuid) }));
+    } finally {
+      s.plugging--;
+    }
     return undefined;
+  }
+
+  /** Whether a hot-plug marker says another process died mid-attach (its orphans need a scan); clears ours. */
+  #interruptedPlug(rt: QemuRuntime, s: Session | undefined): boolean {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(rt.runDir, PLUG_MARKER), 'utf8'));
+    } catch {
+      return false;
+    }
+    if (pid === process.pid) {
+      if (s && s.plugging > 0) return false;
+      rmSync(join(rt.runDir, PLUG_MARKER), { force: true });
+      return false;
+    }
+    return processIdentity(pid) === undefined;
   }
 
   async detachNow(dom: LiveDomain, device: XmlElement): Promise<void> {
@@ -267,6 +303,7 @@ export class QemuBackend implements HypervisorBackend {
       // An ACPI request before the guest OS handles PCI hot-plug would be lost for good (QEMU 7.2):
       // keep it until the guest is ready, then reconcile sends it.
       if (needsGuestAcpi(dom.def, request.device) && (await acpiPciHotplugReady(qmp)) === false) {
+        s.outstanding = true;
         return { status: 'sent', runtime: { ...rt, deferred: [...deferred, request.alias] } };
       }
       if ((await requestDeviceDel(qmp, request.alias)) === 'gone') return { status: 'removed' };
@@ -281,7 +318,14 @@ export class QemuBackend implements HypervisorBackend {
       await releaseBackends(undefined, device);
       return;
     }
-    await this.#session(dom, rt).monitor.use((qmp) => releaseBackends(qmp, device));
+    const s = this.#session(dom, rt);
+    try {
+      await s.monitor.use((qmp) => releaseBackends(qmp, device));
+    } catch (err) {
+      // The device is gone from the guest; what still backs it is found and released by the orphan scan.
+      s.orphanScan = true;
+      throw err;
+    }
   }
 
   async update(dom: LiveDomain, change: DeviceUpdate): Promise<void> {
@@ -309,10 +353,15 @@ export class QemuBackend implements HypervisorBackend {
     if (typeof rt.pid !== 'number') return false;
     const s = this.#sessions.get(dom.uuid);
     if (!s?.checked || s.orphanScan) return true;
+    if (typeof rt.runDir === 'string' && this.#interruptedPlug(rt as QemuRuntime, s)) {
+      s.orphanScan = true;
+      return true;
+    }
     if (s.monitor.answers.size > 0 || s.monitor.lostConnection || s.monitor.shutdownCause !== undefined) return true;
     if (!isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return true;
     const unwatched = dom.pending.some((a) => !s.monitor.isWatching(a));
-    return (unwatched || (rt.deferred?.length ?? 0) > 0) && now - s.lastLook >= POLL_MS;
+    s.outstanding = unwatched || (rt.deferred?.length ?? 0) > 0;
+    return s.outstanding && now - s.lastLook >= POLL_MS;
   }
 
   async reconcile(dom: LiveDomain, now: number): Promise<Reconciled> {
@@ -340,10 +389,11 @@ export class QemuBackend implements HypervisorBackend {
           }
           deferred = [];
         }
-        if (s.orphanScan) {
+        if (s.orphanScan || this.#interruptedPlug(rt, s)) {
           const ready = async () => (await acpiPciHotplugReady(qmp)) !== false;
           const report = await cleanOrphans(qmp, dom.def, tapTagFor(dom.uuid), ready);
-          s.orphanScan = report.devices.length > 0;
+          s.orphanScan = report.devices.length > 0 || report.retry === true;
+          if (!s.orphanScan) rmSync(join(rt.runDir, PLUG_MARKER), { force: true });
         }
       });
     } catch (err) {
@@ -353,6 +403,7 @@ export class QemuBackend implements HypervisorBackend {
     }
     s.checked = true;
     s.monitor.lostConnection = false;
+    s.outstanding = deferred.length > 0 || dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
     const changed = deferred.length !== (rt.deferred?.length ?? 0);
     return { answers, runtime: changed ? { ...rt, deferred } : undefined };
   }
@@ -373,7 +424,11 @@ export class QemuBackend implements HypervisorBackend {
         this.#poll = undefined;
         return;
       }
-      for (const [uuid, s] of this.#sessions) this.#events?.changed(s.name, uuid);
+      const now = Date.now();
+      for (const [uuid, s] of this.#sessions) {
+        const due = s.outstanding && now - s.lastLook >= POLL_MS;
+        if (due || !isRunning({ pid: s.rt.pid, startTime: s.rt.startTime }) || this.#interruptedPlug(s.rt, s)) this.#events?.changed(s.name, uuid);
+      }
     }, POLL_MS);
     this.#poll.unref();
   }

@@ -43,6 +43,8 @@ export interface OrphanReport {
   devices: string[];
   /** What was released: block nodes, netdevs, taps. */
   released: string[];
+  /** Something could not be released yet: look again. */
+  retry?: boolean;
 }
 
 /**
@@ -64,8 +66,14 @@ export async function cleanOrphans(qmp: QmpClient, def: DomainDef, tapTag: strin
   const nodes = (await qmp.execute('query-named-block-nodes', { flat: true })).map((n) => n['node-name']).filter((n) => /^vk[fs]\d+-/.test(n));
   const stray = nodes.filter((n) => !disks.some((a) => nodeNamePattern(a).test(n)));
   const ordered = [...stray.filter((n) => n.startsWith('vkf')), ...stray.filter((n) => n.startsWith('vks'))];
-  await deleteBlockNodes(qmp, ordered);
-  report.released.push(...ordered);
+  try {
+    await deleteBlockNodes(qmp, ordered, 500);
+    report.released.push(...ordered);
+  } catch (err) {
+    // Still in use (a device on its way out): the next pass takes it.
+    if (!(err instanceof QmpCommandError)) throw err;
+    report.retry = true;
+  }
   // Netdevs of no live (or still present) NIC.
   const wanted = new Set([...keep].map(netdevId));
   for (const id of await netdevIds(qmp)) {

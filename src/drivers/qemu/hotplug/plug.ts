@@ -37,14 +37,26 @@ async function undo(steps: (() => Promise<unknown>)[]): Promise<void> {
   }
 }
 
-/** blockdev-del of the given nodes (format before storage); nodes already gone are fine. */
-export async function deleteBlockNodes(qmp: QmpClient, names: string[]): Promise<void> {
+/**
+ * blockdev-del of the given nodes (format before storage); nodes already gone are fine. A node QEMU
+ * still calls "in use" right after its device left (requests in flight drain first) is retried for
+ * up to `busyMs`.
+ */
+export async function deleteBlockNodes(qmp: QmpClient, names: string[], busyMs = 2000): Promise<void> {
+  const deadline = Date.now() + busyMs;
   for (const name of names) {
-    try {
-      await qmp.execute('blockdev-del', { 'node-name': name });
-    } catch (err) {
-      if (err instanceof QmpCommandError && /Cannot find|not found/i.test(err.qmpDesc)) continue;
-      throw err;
+    for (;;) {
+      try {
+        await qmp.execute('blockdev-del', { 'node-name': name });
+        break;
+      } catch (err) {
+        if (err instanceof QmpCommandError && /Cannot find|not found/i.test(err.qmpDesc)) break;
+        if (err instanceof QmpCommandError && /in use/.test(err.qmpDesc) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        throw err;
+      }
     }
   }
 }
