@@ -4,7 +4,6 @@
  * `virtkit [-c URI] [-q] [--debug] [--strict] COMMAND [ARGS]`, `virtkit 'CMD1; CMD2'`,
  * commands on stdin, an interactive prompt on a terminal, or `virtkit --demo`.
  */
-import { readFileSync } from 'node:fs';
 import { formatError } from './errors.js';
 import { formatGroups } from './format/help.js';
 import { type GlobalOptions, parseGlobalOptions } from './global-options.js';
@@ -14,15 +13,9 @@ import { runScript } from './script.js';
 import { processOutput, Session } from './session.js';
 import { splitArgv } from './split.js';
 import { resolveUri } from './uri.js';
+import { virtkitVersion } from './version.js';
 
-/** Set by the bundler (scripts/bundle-cli.mjs); the tsc build reads package.json. */
-declare const __VIRTKIT_VERSION__: string | undefined;
-
-function version(): string {
-  if (typeof __VIRTKIT_VERSION__ === 'string') return __VIRTKIT_VERSION__;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+const version = virtkitVersion;
 
 function longVersion(): string {
   return `virtkit ${version()}, a virsh-compatible command line tool over virtkit's API (libvirt 9.0 semantics)

@@ -11,12 +11,13 @@ import { domiflist } from './commands/domiflist.js';
 import { dominfo } from './commands/dominfo.js';
 import { domstate } from './commands/domstate.js';
 import { dumpxml } from './commands/dumpxml.js';
+import { edit } from './commands/edit.js';
 import { event } from './commands/event.js';
 import { makeHelp } from './commands/help.js';
 import { attachInterface, detachInterface } from './commands/interface.js';
 import { destroy, resume, shutdown, start, suspend } from './commands/lifecycle.js';
 import { list } from './commands/list.js';
-import { cd, connect, echo, exit, pwd, quit, uri } from './commands/misc.js';
+import { cd, connect, echo, exit, hostname, pwd, quit, uri, version } from './commands/misc.js';
 import { undefine } from './commands/undefine.js';
 
 /** The command table. */
@@ -31,6 +32,7 @@ export const COMMANDS: readonly CommandDef[] = [
   suspend,
   resume,
   dumpxml,
+  edit,
   dominfo,
   domstate,
   domid,
@@ -49,6 +51,8 @@ export const COMMANDS: readonly CommandDef[] = [
   domiflist,
   event,
   uri,
+  version,
+  hostname,
   makeHelp(() => COMMANDS),
   echo,
   connect,

@@ -23,10 +23,6 @@ export interface PreparedCommand {
   words: readonly string[];
 }
 
-/** virsh prints no blank line after `echo` (but does after `echo --err`). */
-function hasTrailer(cmd: PreparedCommand): boolean {
-  return cmd.def.name !== 'echo' || cmd.args['err'] === true;
-}
 
 /** Resolves the command name and parses its options; unknown names get a "did you mean" hint. */
 export function prepare(words: readonly string[]): PreparedCommand {
@@ -73,7 +69,7 @@ export async function runPrepared(session: Session, cmd: PreparedCommand): Promi
   }
   if (session.quitting) return ok;
   if (session.options.timing) session.out(`\n(Time: ${(performance.now() - started).toFixed(3)} ms)\n\n`);
-  else if (hasTrailer(cmd)) session.info('\n');
+  else session.info('\n');
   return ok;
 }
 

@@ -29,7 +29,7 @@ export const detachDevice = defineCommand({
   name: 'detach-device',
   group: 'domain',
   summary: 'detach device from an XML file',
-  description: 'Detach device from an XML <file>.',
+  description: 'Detach device from an XML <file>',
   options: [domainOption(), fileOption('XML file'), ...impactOptions()],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx, args) {

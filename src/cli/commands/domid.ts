@@ -6,7 +6,7 @@ export const domid = defineCommand({
   name: 'domid',
   group: 'domain',
   summary: 'convert a domain name or UUID to domain id',
-  description: 'Prints the id of a running domain, "-" for an inactive one.',
+  description: '',
   options: [domainOption('domain name or uuid')],
   async run(ctx, args) {
     const id = await (await ctx.domain(str(args, 'domain')!, { name: true, uuid: true })).getID();
@@ -18,7 +18,7 @@ export const domuuid = defineCommand({
   name: 'domuuid',
   group: 'domain',
   summary: 'convert a domain name or id to domain UUID',
-  description: 'Prints the UUID of a domain.',
+  description: '',
   options: [domainOption('domain id or name')],
   async run(ctx, args) {
     ctx.out(`${(await ctx.domain(str(args, 'domain')!, { id: true, name: true })).uuid}\n`);
@@ -29,7 +29,7 @@ export const domname = defineCommand({
   name: 'domname',
   group: 'domain',
   summary: 'convert a domain id or UUID to domain name',
-  description: 'Prints the name of a domain.',
+  description: '',
   options: [domainOption('domain id or uuid')],
   async run(ctx, args) {
     ctx.out(`${(await ctx.domain(str(args, 'domain')!, { id: true, uuid: true })).name}\n`);

@@ -3,9 +3,11 @@ import { homedir } from 'node:os';
 import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
 import { defineCommand, flag, str, words } from '../command.js';
 import { UsageError } from '../errors.js';
+import { LIBVIRT_API_VERSION, unpackVersion, virtkitVersion } from '../version.js';
 
-/** Splits at ',' with ',,' standing for a literal comma (virsh's --split). */
+/** Splits at ',' with ',,' standing for a literal comma (virsh's --split); an empty word has no pieces. */
 function splitCommas(arg: string): string[] {
+  if (arg === '') return [];
   const out: string[] = [];
   let cur = '';
   for (let i = 0; i < arg.length; i++) {
@@ -46,19 +48,18 @@ export const echo = defineCommand({
   exclusive: [
     ['shell', 'xml'],
     ['shell', 'split'],
+    ['xml', 'split'],
   ],
   async run(ctx, args) {
+    const quoteWord = (w: string): string => (flag(args, 'xml') ? w.replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!) : flag(args, 'shell') ? shellQuote(w) : w);
+    // With --split every piece ends its own line.
     const text = words(args, 'string')
-      .map((arg) =>
-        (flag(args, 'split') ? splitCommas(arg) : [arg])
-          .map((piece) => (flag(args, 'xml') ? piece.replace(/[&<>'"]/g, (c) => XML_ESCAPES[c]!) : piece))
-          .map((piece) => (flag(args, 'shell') ? shellQuote(piece) : piece))
-          .join('\n'),
-      )
+      .map((arg) => (flag(args, 'split') ? splitCommas(arg).map((p) => quoteWord(p) + '\n').join('') : quoteWord(arg)))
       .join(' ');
     // virsh: --err prints the words as an error line on stderr; the command still succeeds.
+    // Otherwise no newline of its own: the line ends with the blank line every command gets (none with -q, as in virsh).
     if (flag(args, 'err')) ctx.note(`error: ${text}\n`);
-    else ctx.out(text + '\n');
+    else ctx.out(text);
   },
 });
 
@@ -83,7 +84,7 @@ export const uri = defineCommand({
   name: 'uri',
   group: 'host',
   summary: 'print the hypervisor canonical URI',
-  description: 'Prints the hypervisor canonical URI.',
+  description: '',
   options: [],
   async run(ctx) {
     ctx.out(`${(await ctx.connection()).getURI()}\n`);
@@ -135,5 +136,33 @@ export const pwd = defineCommand({
   options: [],
   async run(ctx) {
     ctx.out(`${process.cwd()}\n`);
+  },
+});
+
+export const version = defineCommand({
+  name: 'version',
+  group: 'host',
+  summary: 'show version',
+  description: 'Display the system version information.',
+  options: [],
+  async run(ctx) {
+    const conn = await ctx.connection();
+    const type = conn.getType();
+    const hv = await conn.getVersion();
+    const lib = virtkitVersion();
+    ctx.out(
+      `Compiled against library: virtkit ${lib}\nUsing library: virtkit ${lib}\nUsing API: ${type} ${LIBVIRT_API_VERSION}\nRunning hypervisor: ${type} ${unpackVersion(hv)}\n`,
+    );
+  },
+});
+
+export const hostname = defineCommand({
+  name: 'hostname',
+  group: 'host',
+  summary: 'print the hypervisor hostname',
+  description: '',
+  options: [],
+  async run(ctx) {
+    ctx.out(`${await (await ctx.connection()).getHostname()}\n`);
   },
 });
