@@ -83,7 +83,8 @@ function run(cmd: string, args: string[], c: Case): Promise<Result> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...c.env };
   for (const v of URI_VARIABLES) if (!c.env?.[v]) delete env[v];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    // No stdin unless the case has some: a command string never reads it (and a pipe could break under a quick exit).
+    const child = spawn(cmd, args, { env, cwd: dir, stdio: [c.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -98,7 +99,10 @@ function run(cmd: string, args: string[], c: Case): Promise<Result> {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(c.stdin ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => {});
+      child.stdin.end(c.stdin);
+    }
   });
 }
 
