@@ -11,7 +11,7 @@ import { ErrorCode, virtError } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
 import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason } from '../shared/flags.js';
-import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../drivers/driver.js';
+import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../shared/driver.js';
 import { configDef, configXml, type DomainObj, liveDomain, type LiveState, refOf } from './domain-obj.js';
 import { type DomainKey, EngineCore, type EngineOptions } from './engine-core.js';
 import { inactiveOf } from './naming.js';

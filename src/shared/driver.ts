@@ -1,0 +1,121 @@
+/**
+ * The one interface every backend implements (test, qemu, remote). Each method
+ * names the libvirt API it stands for; `Connection`/`Domain` in src/api are thin
+ * wrappers over it. A driver throws VIR_ERR_NO_SUPPORT for what it does not do.
+ */
+import type { EventListener } from './event-hub.js';
+import type { DomainRef } from './events.js';
+
+export type { EventListener };
+
+export interface DomainInfo {
+  /** DomainState value. */
+  state: number;
+  /** Maximum memory in KiB. */
+  maxMem: number;
+  /** Current memory in KiB. */
+  memory: number;
+  nrVirtCpu: number;
+  /** CPU time used, in nanoseconds. */
+  cpuTime: number;
+}
+
+export interface DomainStateInfo {
+  state: number;
+  reason: number;
+}
+
+/** Outcome of a live attach: the alias the device got (empty for config-only attach). */
+export interface AttachResult {
+  alias?: string;
+}
+
+/**
+ * Outcome of a detach. libvirt returns 0 for both; virtkit tells them apart:
+ * - `removed`: the device is gone from every definition the call touched;
+ * - `pending`: the unplug request was sent, the guest has not acknowledged it yet;
+ *   the device stays in the live XML until a `device-removed` event.
+ */
+export interface DetachResult {
+  outcome: 'removed' | 'pending';
+  /** Alias of the live device the request went to, when there was one. */
+  alias?: string;
+}
+
+/** Ends a subscription; may be asynchronous (a remote driver tells the server). */
+export type Unsubscribe = () => void | Promise<void>;
+
+export interface Driver {
+  /** virConnectGetURI */
+  readonly uri: string;
+  /** virConnectGetType, e.g. "Test" or "QEMU". */
+  readonly type: string;
+
+  /** virConnectClose */
+  close(): Promise<void>;
+  /** virConnectGetHostname */
+  getHostname(): Promise<string>;
+  /** virConnectGetVersion: hypervisor version as major*1e6+minor*1e3+micro. */
+  getVersion(): Promise<number>;
+
+  /** virConnectListAllDomains */
+  listAllDomains(flags: number): Promise<DomainRef[]>;
+  /** virDomainLookupByName */
+  lookupByName(name: string): Promise<DomainRef>;
+  /** virDomainLookupByUUIDString */
+  lookupByUUID(uuid: string): Promise<DomainRef>;
+  /** virDomainLookupByID */
+  lookupByID(id: number): Promise<DomainRef>;
+
+  /** virDomainDefineXMLFlags */
+  defineXML(xml: string, flags: number): Promise<DomainRef>;
+  /** virDomainCreateXML (transient domain) */
+  createXML(xml: string, flags: number): Promise<DomainRef>;
+  /** virDomainUndefineFlags */
+  undefine(dom: DomainRef, flags: number): Promise<void>;
+  /** virDomainCreateWithFlags */
+  create(dom: DomainRef, flags: number): Promise<DomainRef>;
+  /** virDomainDestroyFlags */
+  destroy(dom: DomainRef, flags: number): Promise<void>;
+  /** virDomainShutdownFlags */
+  shutdown(dom: DomainRef, flags: number): Promise<void>;
+  /** virDomainSuspend */
+  suspend(dom: DomainRef): Promise<void>;
+  /** virDomainResume */
+  resume(dom: DomainRef): Promise<void>;
+
+  /** virDomainGetXMLDesc */
+  getXMLDesc(dom: DomainRef, flags: number): Promise<string>;
+  /** virDomainGetInfo */
+  getInfo(dom: DomainRef): Promise<DomainInfo>;
+  /** virDomainGetState */
+  getState(dom: DomainRef): Promise<DomainStateInfo>;
+  /** virDomainIsActive */
+  isActive(dom: DomainRef): Promise<boolean>;
+  /** virDomainIsPersistent */
+  isPersistent(dom: DomainRef): Promise<boolean>;
+  /** virDomainGetOSType, e.g. "hvm". */
+  getOSType(dom: DomainRef): Promise<string>;
+  /** virDomainGetAutostart */
+  getAutostart(dom: DomainRef): Promise<boolean>;
+  /** virDomainHasManagedSaveImage */
+  hasManagedSaveImage(dom: DomainRef, flags: number): Promise<boolean>;
+  /** Current identity (id changes on start/stop). */
+  refresh(dom: DomainRef): Promise<DomainRef>;
+
+  /** virDomainAttachDeviceFlags (virDomainAttachDevice = flags LIVE) */
+  attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult>;
+  /** virDomainDetachDeviceFlags (virDomainDetachDevice = flags LIVE) */
+  detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult>;
+  /** virDomainUpdateDeviceFlags */
+  updateDevice(dom: DomainRef, xml: string, flags: number): Promise<void>;
+  /** virDomainDetachDeviceAlias */
+  detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult>;
+
+  /**
+   * Subscribes to every domain event of this connection. Resolves once events are being
+   * delivered (a remote driver needs a round trip), to the function that ends it.
+   * Listener errors never reach the driver (see src/shared/event-hub.ts).
+   */
+  subscribe(listener: EventListener): Promise<Unsubscribe>;
+}
