@@ -152,7 +152,12 @@ export class FolderDomains implements DomainStore {
     if (next && bytes) this.#seen.set(name, { bytes, obj: next });
     else this.#seen.delete(name);
     this.#table.set(name, next);
-    this.#events.append([...events]);
+    // The record is the commit: failing to log its events must not fail the call that made it.
+    try {
+      this.#events.append([...events]);
+    } catch (err) {
+      process.emitWarning(`events of domain '${name}' not logged in ${this.store.dir}: ${(err as Error).message}`, { type: 'VirtkitStateWarning' });
+    }
   }
 
   isFresh(): boolean {

@@ -189,3 +189,23 @@ guestTest('destroy does not wait for a detach of the same process that waits for
   assert.equal((await detaching).outcome, 'pending');
   assert.equal(await dom.isActive(), false);
 });
+
+guestTest("a detach waiting for one domain's guest holds up no call on another domain", async (c) => {
+  const conn = await c.open({ unplugTimeoutMs: 3000 });
+  const slow = await conn.defineXML(domainXml({ name: 'held', devices: bridgeNic, metadata: unplugMeta('never') }));
+  const other = await conn.defineXML(domainXml({ name: 'free' }));
+  await slow.create();
+  await other.create();
+  const t0 = Date.now();
+  const waiting = slow.detachDevice(await nicOf(slow));
+  await sleep(20);
+  // The other domain's calls go through while the first domain's lock is held for its whole wait.
+  await other.attachDevice(bridgeNic);
+  await other.suspend();
+  await other.resume();
+  await conn.defineXML(domainXml({ name: 'third' }));
+  assert.ok(Date.now() - t0 < 2500, `other calls took ${Date.now() - t0} ms`);
+  assert.equal(await nicCount(other), 1);
+  assert.equal((await waiting).outcome, 'pending');
+  assert.ok(Date.now() - t0 >= 2900, 'the detach waited its whole timeout');
+});

@@ -1,7 +1,7 @@
 /** test:///default?state=DIR: separate processes share definitions, counters and pending unplugs through the folder. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -121,5 +121,39 @@ test('events caused by other processes on the folder reach this connection\'s li
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(seen.slice(2), ['elsewhere:5']);
   await off();
+  await conn.close();
+});
+
+test('a process waiting on one domain holds up other processes only on that domain', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const conn = await Connection.open(`test:///default?state=${dir}`);
+  await conn.defineXML(
+    `<domain type='qemu'><name>held</name><memory unit='MiB'>64</memory><metadata><vkt:unplug xmlns:vkt='urn:virtkit:test' ack='never'/></metadata>` +
+      `<devices><interface type='bridge'><source bridge='br0'/></interface></devices></domain>`,
+  );
+  await (await conn.lookupByName('held')).create();
+  const free = await conn.lookupByName('test');
+  // The child detaches from 'held' and waits 2 s for a guest that never answers, holding that domain's lock.
+  const child = execFile(process.execPath, ['--import', 'tsx', worker, dir, 'detach-wait', 'held']);
+  const done = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited ${code}`))));
+  });
+  // Its unplug request is recorded under the lock it then keeps while waiting.
+  const record = join(dir, 'domains', 'held.state');
+  while (!readFileSync(record, 'utf8').includes("<unplug alias='net0'")) await new Promise((r) => setTimeout(r, 20));
+  const t0 = Date.now();
+  await free.attachDevice(`<interface type='bridge'><source bridge='br0'/></interface>`);
+  assert.ok(Date.now() - t0 < 1000, `another domain's attach took ${Date.now() - t0} ms`);
+  // The held domain itself waits for the child's call to end.
+  const t1 = Date.now();
+  await (await conn.lookupByName('held')).suspend();
+  const waited = Date.now() - t1;
+  assert.deepEqual(JSON.parse(await done), { outcome: 'pending', alias: 'net0' });
+  assert.ok(waited >= 500, `the held domain's suspend waited for the child (${waited} ms)`);
   await conn.close();
 });
