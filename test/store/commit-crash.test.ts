@@ -127,7 +127,7 @@ async function lane(index: number, random: () => number, tally: Tally, share: nu
     const point = POINTS[k % POINTS.length]!;
     // Which commit of the run dies: the first few, so every kind of call is hit over time.
     const nth = 1 + Math.floor(random() * 6);
-    const last = await runWorker(dir, ++launches * 100_000, { VIRTKIT_CRASH_AT: `${point}:${nth}` });
+    const last = await runWorker(dir, ++launches * 100, { VIRTKIT_CRASH_AT: `${point}:${nth}` });
     assert.equal(last, point, `lane ${index}: the kill happened at ${point} (trace ends with '${last}')`);
     tally.hookKills++;
     if (INSIDE.has(point)) {
@@ -138,7 +138,7 @@ async function lane(index: number, random: () => number, tally: Tally, share: nu
     tally.checks++;
   }
   for (let k = 0; k < Math.ceil(randomKills / LANES); k++) {
-    const last = await runWorker(dir, ++launches * 100_000, {}, random() * 60);
+    const last = await runWorker(dir, ++launches * 100, {}, random() * 60);
     tally.randomKills++;
     if (INSIDE.has(last)) tally.randomInside++;
     checker.check(`lane ${index} random kill ${k}`);
