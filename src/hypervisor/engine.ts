@@ -381,7 +381,8 @@ export class Engine implements Driver {
         }
         const left = deadline - Date.now();
         if (left <= 0 || core.closed || core.stopping.has(obj.uuid)) break;
-        await core.signals.wait(obj.uuid, left);
+        // Timed out: what the guest answers from now on is for the device-removed event, not this call.
+        if (!(await core.signals.wait(obj.uuid, left))) break;
       }
       if (p.config) {
         obj = { ...obj, config: p.config };
