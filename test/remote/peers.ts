@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -266,6 +266,117 @@ export async function startSshd(): Promise<Sshd> {
         if (child.exitCode !== null) return done();
         child.once('exit', done);
         child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Creates the users and groups libvirt's QEMU driver resolves before reading qemu.conf (feasibility.md §4b). */
+export function ensureLibvirtQemuUsers(): string | undefined {
+  if (process.getuid?.() !== 0) return 'libvirtd with its QEMU driver needs root here (users libvirt-qemu, group kvm)';
+  const has = (db: string, name: string): boolean => spawnSync('getent', [db, name]).status === 0;
+  const run1 = (cmd: string, args: string[]): string | undefined => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return r.status === 0 ? undefined : `${cmd} ${args.join(' ')}: ${r.stderr || r.error}`;
+  };
+  if (!has('group', 'kvm')) {
+    const e = run1('groupadd', ['--system', 'kvm']);
+    if (e) return e;
+  }
+  if (!has('group', 'libvirt-qemu')) {
+    const e = run1('groupadd', ['--system', 'libvirt-qemu']);
+    if (e) return e;
+  }
+  if (!has('passwd', 'libvirt-qemu')) {
+    const e = run1('useradd', ['--system', '--no-create-home', '-g', 'libvirt-qemu', '-G', 'kvm', '-s', '/usr/sbin/nologin', 'libvirt-qemu']);
+    if (e) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Runs its arguments in the caller's private mount namespace with libvirt's system folders bound to
+ * folders under $1, so a privileged libvirtd keeps all its state (config, sockets, QEMU driver
+ * state, capability cache, logs) in a temp folder. Constant text: paths arrive as arguments.
+ */
+const NAMESPACE_SCRIPT = `#!/bin/sh
+set -e
+state="$1"
+shift
+for d in etc/libvirt run/libvirt var/lib/libvirt var/cache/libvirt var/log/libvirt; do
+  mkdir -p "$state/$d" "/$d"
+  mount --bind "$state/$d" "/$d"
+done
+exec "$@"
+`;
+
+const QEMU_CONF = `# libvirtd's QEMU driver on a container-like host (feasibility.md §4b)
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+`;
+
+/**
+ * A privileged libvirtd with only its QEMU driver loaded, in a private mount namespace (unshare):
+ * /etc/libvirt, /run/libvirt, /var/{lib,cache,log}/libvirt are folders of a temp directory, so it
+ * shares nothing with the host's or another test's libvirtd. Root only.
+ */
+export async function startLibvirtdQemu(): Promise<Libvirtd & { stateDir: string }> {
+  const why = ensureLibvirtQemuUsers();
+  if (why) throw new Error(why);
+  const { dir, cleanup } = tempDir('virtkit-libvirtd-qemu-');
+  const drivers = join(dir, 'drivers');
+  const sockDir = join(dir, 'sock');
+  spawnSync('mkdir', ['-p', drivers, sockDir, join(dir, 'state/etc/libvirt')]);
+  spawnSync('ln', ['-s', '/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_qemu.so', join(drivers, 'libvirt_driver_qemu.so')]);
+  writeFileSync(join(dir, 'ns.sh'), NAMESPACE_SCRIPT, { mode: 0o700 });
+  // libvirt's QEMU capability cache survives runs (it is keyed by the QEMU binary), saving its probe.
+  const cache = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'virtkit', 'libvirtd-cache');
+  spawnSync('mkdir', ['-p', '-m', '0700', cache, join(dir, 'state/var/cache')]);
+  spawnSync('ln', ['-s', cache, join(dir, 'state/var/cache/libvirt')]);
+  writeFileSync(join(dir, 'state/etc/libvirt/qemu.conf'), QEMU_CONF);
+  writeFileSync(
+    join(dir, 'state/etc/libvirt/libvirtd.conf'),
+    ['listen_tls = 0', 'listen_tcp = 0', `unix_sock_dir = "${sockDir}"`, 'unix_sock_rw_perms = "0700"', 'unix_sock_ro_perms = "0700"', 'auth_unix_rw = "none"', 'auth_unix_ro = "none"', ''].join('\n'),
+  );
+  const child = spawn(
+    'unshare',
+    ['--mount', '--propagation', 'private', '/bin/sh', join(dir, 'ns.sh'), join(dir, 'state'), LIBVIRTD, '-f', '/etc/libvirt/libvirtd.conf', '-p', '/run/libvirt/libvirtd.pid'],
+    { env: { ...process.env, LIBVIRT_DRIVER_DIR: drivers }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 100_000) stderr += d;
+  });
+  const socket = join(sockDir, 'libvirt-sock');
+  const deadline = Date.now() + 60_000;
+  while (!(await canConnect(socket))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      cleanup();
+      throw new Error(`libvirtd (QEMU driver) did not start (exit ${child.exitCode}): ${stderr.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    socket,
+    roSocket: join(sockDir, 'libvirt-sock-ro'),
+    dir,
+    stateDir: join(dir, 'state'),
+    stop: () =>
+      new Promise((resolve) => {
+        const done = (): void => {
+          cleanup();
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
 }
