@@ -15,6 +15,8 @@ export interface DriverHostOptions {
   defaultUri: string;
   /** Keeps test:///default in this folder (test:///default?state=DIR) instead of in memory. */
   testStateDir?: string;
+  /** Keeps the QEMU driver's state, sockets and logs under this folder (qemu:///...?root=DIR). */
+  qemuRoot?: string;
   /** How long a live detach waits for the guest before reporting pending. */
   unplugTimeoutMs?: number;
   /** Opens a driver (tests substitute nothing here; it is the registry). */
@@ -60,7 +62,8 @@ export class DriverHost {
   #hostUri(uri: string): string {
     const params = new URLSearchParams();
     if (uri === 'test:///default' && this.#opts.testStateDir) params.set('state', this.#opts.testStateDir);
-    if (this.#opts.unplugTimeoutMs !== undefined && uri.startsWith('test:')) params.set('unplugTimeout', String(this.#opts.unplugTimeoutMs));
+    if (uri.startsWith('qemu:') && this.#opts.qemuRoot) params.set('root', this.#opts.qemuRoot);
+    if (this.#opts.unplugTimeoutMs !== undefined && (uri.startsWith('test:') || uri.startsWith('qemu:'))) params.set('unplugTimeout', String(this.#opts.unplugTimeoutMs));
     const q = params.toString();
     return q ? `${uri}?${q}` : uri;
   }

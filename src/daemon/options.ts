@@ -21,7 +21,8 @@ remote protocol, for virsh -c 'test+unix:///default?socket=PATH', libvirt-python
   --default-uri URI       driver for clients that name none (default test:///default)
   --test-state DIR        keep test:///default in DIR instead of in memory (shared by all
                           clients and kept across restarts)
-  --unplug-timeout MS     how long a live detach on the test driver waits for the guest (5000)
+  --qemu-root DIR         keep qemu:///session and qemu:///system state under DIR (qemu:///...?root=DIR)
+  --unplug-timeout MS     how long a live detach waits for the guest (5000)
   --max-clients N         connections served at once (default 1000)
   --max-client-requests N calls in progress per client before reading pauses (default 8)
   --keepalive-interval S  ping idle clients that asked for keepalive every S seconds (5; 0: never)
@@ -69,6 +70,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, uid: num
   let tcp: { host: string; port: number } | undefined;
   let defaultUri = 'test:///default';
   let testStateDir: string | undefined;
+  let qemuRoot: string | undefined;
   let unplugTimeoutMs: number | undefined;
   let maxClients = 1000;
   const limits: ServerOptions['limits'] = {};
@@ -107,6 +109,9 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, uid: num
         break;
       case '--test-state':
         testStateDir = path.resolve(value());
+        break;
+      case '--qemu-root':
+        qemuRoot = path.resolve(value());
         break;
       case '--unplug-timeout':
         unplugTimeoutMs = int(value(), a, 0, 3_600_000);
@@ -149,7 +154,7 @@ export function parseDaemonArgs(argv: string[], env: NodeJS.ProcessEnv, uid: num
       roSocket,
       roSocketMode,
       tcp,
-      drivers: { defaultUri, testStateDir, unplugTimeoutMs },
+      drivers: { defaultUri, testStateDir, qemuRoot, unplugTimeoutMs },
       limits,
       maxClients,
     },
