@@ -16,8 +16,8 @@ remote protocol, for virsh -c 'test+unix:///default?socket=PATH', libvirt-python
                           every call that changes anything gets "operation forbidden"
   --ro-socket-mode MODE   its permissions (default 0600)
   --no-socket             no read-write unix socket (e.g. TCP only)
-  --listen ADDR:PORT      also listen on TCP; loopback addresses only, no authentication
-                          (libvirt's port is 16509: --listen 127.0.0.1:16509)
+  --listen [ADDR:]PORT    also listen on TCP (ADDR defaults to 127.0.0.1); loopback addresses
+                          only, no authentication (libvirt's port is 16509: --listen 16509)
   --default-uri URI       driver for clients that name none (default test:///default)
   --test-state DIR        keep test:///default in DIR instead of in memory (shared by all
                           clients and kept across restarts)
@@ -55,9 +55,11 @@ function int(v: string, flag: string, min: number, max: number): number {
   return Number(v);
 }
 
+/** `ADDR:PORT`, or a bare `PORT` on the loopback address. */
 export function parseListen(v: string): { host: string; port: number } {
+  if (/^\d+$/.test(v)) return { host: '127.0.0.1', port: int(v, '--listen port', 0, 65535) };
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(v);
-  if (!m) throw new Error(`--listen expects ADDR:PORT (e.g. 127.0.0.1:16509), got '${v}'`);
+  if (!m) throw new Error(`--listen expects [ADDR:]PORT (e.g. 127.0.0.1:16509), got '${v}'`);
   return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: int(m[2]!, '--listen port', 0, 65535) };
 }
 

@@ -77,7 +77,8 @@ test('command line: defaults, values and errors', async () => {
   assert.equal(a.logLevel, 'info');
   assert.equal(a.server.socketMode, 0o600);
   assert.throws(() => parseDaemonArgs(['--socket-mode', '777x'], {}, 0), /octal mode/);
-  assert.throws(() => parseDaemonArgs(['--listen', 'nohost'], {}, 0), /ADDR:PORT/);
+  assert.throws(() => parseDaemonArgs(['--listen', 'nohost'], {}, 0), /\[ADDR:\]PORT/);
+  assert.deepEqual(parseDaemonArgs(['--listen', '16509'], {}, 0).server.tcp, { host: '127.0.0.1', port: 16509 });
   assert.throws(() => parseDaemonArgs(['--bogus'], {}, 0), /unknown option '--bogus'/);
   assert.throws(() => parseDaemonArgs(['--socket'], {}, 0), /--socket needs a value/);
   assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost') && !isLoopback('10.0.0.1') && !isLoopback('0.0.0.0'));
