@@ -46,6 +46,7 @@ test('a stale socket file left by a killed daemon is replaced', async () => {
     assert.equal(await canConnect(d.socket), true);
   } finally {
     await again.stop();
+    await d.stop(); // the killed one's folder
   }
 });
 

@@ -63,7 +63,7 @@ export async function startDaemonProcess(args: string[] = [], env: NodeJS.Proces
     stderr: () => stderr,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) {
+        if (child.exitCode !== null || child.signalCode !== null) {
           cleanup();
           resolve(child.exitCode);
           return;
@@ -168,7 +168,7 @@ export async function startLibvirtd(opts: { tcpPort?: number; driverDir?: string
           cleanup();
           resolve();
         };
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
@@ -263,7 +263,7 @@ export async function startSshd(): Promise<Sshd> {
           cleanup();
           resolve();
         };
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', done);
         child.kill('SIGTERM');
       }),
@@ -373,7 +373,7 @@ export async function startLibvirtdQemu(): Promise<Libvirtd & { stateDir: string
           cleanup();
           resolve();
         };
-        if (child.exitCode !== null) return done();
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', done);
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
