@@ -9,6 +9,8 @@ export { ListenerError } from './shared/event-hub.js';
 export type { EventListener, ListenerErrorHandler } from './shared/event-hub.js';
 export type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from './drivers/driver.js';
 export type { OpenOptions } from './drivers/registry.js';
+export type { DetachOptions, DetachOutcome, PendingDevice, PendingReason, PendingState } from './shared/hotplug-contract.js';
+export { HOTPLUG_NAMESPACE } from './shared/hotplug-contract.js';
 export { VirtError, ErrorCode, ErrorDomain, isVirtError } from './errors.js';
 export * as xml from './xml/index.js';
 export * as conf from './conf/index.js';

@@ -2,7 +2,9 @@
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } from '../drivers/driver.js';
 import { DeviceModify } from '../shared/flags.js';
 import type { DomainRef } from '../shared/events.js';
+import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
 import { checkFlagsArg, checkStringArg, checkXmlArg } from './args.js';
+import { contractCall, contractOptions } from './contract.js';
 
 /** Longest alias accepted by detachDeviceAlias (aliases are short names like `ua-disk1`). */
 const MAX_ALIAS_LENGTH = 4096;
@@ -130,15 +132,31 @@ export class Domain {
     const text = checkXmlArg(xml, 'xml', fn, 'device definition');
     return this.#driver.attachDevice(this.#ref, text, checkFlagsArg(flags, fn));
   }
-  /** virDomainDetachDevice: live detach from a running domain. */
-  async detachDevice(xml: string | Uint8Array): Promise<DetachResult> {
-    return this.#driver.detachDevice(this.#ref, checkXmlArg(xml, 'xml', 'virDomainDetachDevice', 'device definition'), DeviceModify.LIVE);
+  /**
+   * virDomainDetachDevice: live detach from a running domain. With `options`, virtkit's hot-plug
+   * contract (see detachDeviceFlags).
+   */
+  detachDevice(xml: string | Uint8Array): Promise<DetachResult>;
+  detachDevice(xml: string | Uint8Array, options: DetachOptions): Promise<DetachOutcome>;
+  async detachDevice(xml: string | Uint8Array, options?: DetachOptions): Promise<DetachResult | DetachOutcome> {
+    const text = checkXmlArg(xml, 'xml', 'virDomainDetachDevice', 'device definition');
+    if (options === undefined) return this.#driver.detachDevice(this.#ref, text, DeviceModify.LIVE);
+    return this.#driver.detachDevice(this.#ref, text, DeviceModify.LIVE, contractOptions(this.#driver, options));
   }
-  /** virDomainDetachDeviceFlags. Resolves to `removed` or `pending` (request sent, guest has not answered). */
-  async detachDeviceFlags(xml: string | Uint8Array, flags: number): Promise<DetachResult> {
+  /**
+   * virDomainDetachDeviceFlags. Resolves to `removed` or `pending` (request sent, guest has not answered).
+   * With `options` (even `{}`), virtkit's hot-plug contract instead of libvirt's behaviour: the result
+   * also tells `status`, `reason`, `since` and `requestId`; `waitMs` waits for the guest; a device already
+   * pending gets no second request unless `resend`; `ifPresent`, `isolate`, `ifBusy` (README: "The hot-plug contract").
+   */
+  detachDeviceFlags(xml: string | Uint8Array, flags: number): Promise<DetachResult>;
+  detachDeviceFlags(xml: string | Uint8Array, flags: number, options: DetachOptions): Promise<DetachOutcome>;
+  async detachDeviceFlags(xml: string | Uint8Array, flags: number, options?: DetachOptions): Promise<DetachResult | DetachOutcome> {
     const fn = 'virDomainDetachDeviceFlags';
     const text = checkXmlArg(xml, 'xml', fn, 'device definition');
-    return this.#driver.detachDevice(this.#ref, text, checkFlagsArg(flags, fn));
+    checkFlagsArg(flags, fn);
+    if (options === undefined) return this.#driver.detachDevice(this.#ref, text, flags);
+    return this.#driver.detachDevice(this.#ref, text, flags, contractOptions(this.#driver, options));
   }
   /** virDomainUpdateDeviceFlags (CD-ROM media change, interface link state; DeviceModify.FORCE). */
   async updateDeviceFlags(xml: string | Uint8Array, flags: number): Promise<void> {
@@ -146,10 +164,28 @@ export class Domain {
     const text = checkXmlArg(xml, 'xml', fn, 'device definition');
     return this.#driver.updateDevice(this.#ref, text, checkFlagsArg(flags, fn));
   }
-  /** virDomainDetachDeviceAlias: asynchronous; `pending` until the device-removed event. */
-  async detachDeviceAlias(alias: string, flags = 0): Promise<DetachResult> {
+  /** virDomainDetachDeviceAlias: asynchronous; `pending` until the device-removed event. With `options`: the contract. */
+  detachDeviceAlias(alias: string, flags?: number): Promise<DetachResult>;
+  detachDeviceAlias(alias: string, flags: number, options: DetachOptions): Promise<DetachOutcome>;
+  async detachDeviceAlias(alias: string, flags = 0, options?: DetachOptions): Promise<DetachResult | DetachOutcome> {
     const fn = 'virDomainDetachDeviceAlias';
     checkStringArg(alias, 'alias', fn, { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
-    return this.#driver.detachDeviceAlias(this.#ref, alias, checkFlagsArg(flags, fn));
+    checkFlagsArg(flags, fn);
+    if (options === undefined) return this.#driver.detachDeviceAlias(this.#ref, alias, flags);
+    return this.#driver.detachDeviceAlias(this.#ref, alias, flags, contractOptions(this.#driver, options));
+  }
+
+  /** The hot-plug contract: devices of the running domain whose unplug is outstanding, with reason and age. */
+  pendingDevices(): Promise<PendingDevice[]> {
+    return contractCall(this.#driver, 'pendingDevices', (d) => d.pendingDevices!(this.#ref));
+  }
+  /**
+   * The hot-plug contract: cuts a device whose unplug is pending off from the host without the guest's
+   * help (an interface's link goes down and its tap leaves its bridge; a disk loses access to its image)
+   * and marks it `pending-until-shutdown`. It leaves when the guest acknowledges, or with the domain.
+   */
+  async isolateDevice(alias: string): Promise<DetachOutcome> {
+    checkStringArg(alias, 'alias', 'isolateDevice', { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
+    return contractCall(this.#driver, 'isolateDevice', (d) => d.isolateDevice!(this.#ref, alias));
   }
 }

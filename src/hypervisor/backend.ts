@@ -69,8 +69,16 @@ export interface UnplugRequest {
 }
 
 export interface UnplugSent {
-  /** `removed`: the hypervisor finished the unplug within the call (e.g. no guest cooperation needed). */
-  status: 'removed' | 'sent';
+  /**
+   * `removed`: the hypervisor finished the unplug within the call (e.g. no guest cooperation needed).
+   * `sent`: the request is out; the guest's answer comes through `reconcile`.
+   * `busy`: the hypervisor refused the request because the guest is still busy with an earlier
+   * plug (QEMU >= 6.2: "guest is busy (power indicator blinking)"); nothing is outstanding and the
+   * request may be sent again later. `error` is what libvirt reports for it, given to libvirt's calls.
+   */
+  status: 'removed' | 'sent' | 'busy';
+  /** For `busy`: the error libvirt's calls report (QEMU: INTERNAL_ERROR "unable to execute QEMU command 'device_del': ..."). */
+  error?: Error;
   runtime?: Runtime;
 }
 
@@ -116,12 +124,23 @@ export interface HypervisorBackend {
   /**
    * Asks for an unplug (QEMU: device_del). May refuse with a VirtError (QEMU 7.2 refuses a second
    * request for a guest that never booted: VIR_ERR_INTERNAL_ERROR "... already in the process of unplug").
+   * A refusal because the guest is busy is not thrown but returned as `busy` (the contract retries it).
+   * After any throw the engine calls `reconcile` once, whatever `needsReconcile` says, so a device that
+   * did go away meanwhile leaves the live definition: `reconcile` must be safe to call at any time.
    */
   requestUnplug(dom: LiveDomain, request: UnplugRequest): Promise<UnplugSent>;
   /** Releases what backed a device the guest let go (QEMU: blockdev-del / netdev_del / tap removal). */
   finishRemoval(dom: LiveDomain, device: XmlElement): Promise<void>;
   /** Applies a live update the engine validated (QEMU: blockdev media change, set_link). */
   update(dom: LiveDomain, change: DeviceUpdate): Promise<void>;
+  /**
+   * Cuts off from the host a device whose unplug the guest has not answered, without the guest's help,
+   * leaving it plugged in the guest (the contract's `isolate`): an interface's link goes down and its
+   * tap leaves its bridge; a disk's backend stops giving access to its image. The guest's later answer
+   * still ends in `finishRemoval`, which then must tolerate what isolation already released; a domain
+   * that stops releases the rest. Optional: without it the engine answers VIR_ERR_NO_SUPPORT.
+   */
+  isolate?(dom: LiveDomain, device: XmlElement): Promise<Runtime | undefined>;
 
   /**
    * Cheap, synchronous: does this domain have news to reconcile (answers due or buffered,

@@ -4,15 +4,26 @@
  * object and the commit swaps it in, so a failed call leaves nothing behind.
  */
 import { DomainDef } from '../conf/index.js';
-import type { DomainRef } from '../shared/events.js';
-import { el, parseStoredXml, serializeXml } from '../xml/index.js';
+import type { DeviceEventData, DomainRef } from '../shared/events.js';
+import { el, parseStoredXml, serializeXml, type XmlElement } from '../xml/index.js';
 import type { LiveDomain, Runtime } from './backend.js';
 
 /** A live unplug the guest has not answered yet. */
 export interface PendingUnplug {
   alias: string;
-  /** Epoch ms of the (latest) request. */
+  /** Epoch ms of the first request for this device (the contract's `since`). */
   requestedAt: number;
+  /** Id of the detach request; the device-removed / device-removal-failed event carries it. */
+  requestId?: string;
+  /**
+   * The hypervisor refused the request because the guest was busy (a contract detach with ifBusy
+   * 'hold'): no request is outstanding, the engine sends it again at this epoch ms.
+   */
+  retryAt?: number;
+  /** Busy refusals so far (spaces the resends out). */
+  tries?: number;
+  /** Cut off from the host (isolateDevice): leaves at the guest's answer or when the domain stops. */
+  isolated?: boolean;
 }
 
 export interface LiveState {
@@ -44,6 +55,11 @@ export function refOf(obj: DomainObj): DomainRef {
   return { name: obj.name, uuid: obj.uuid, id: obj.live ? obj.live.id : -1 };
 }
 
+/** A device event, carrying the id of the detach request behind it when there is one. */
+export function deviceEvent(type: DeviceEventData['type'], obj: DomainObj, alias: string, requestId?: string): DeviceEventData {
+  return requestId === undefined ? { type, domain: refOf(obj), alias } : { type, domain: refOf(obj), alias, requestId };
+}
+
 /** The backend's view of a running domain. */
 export function liveDomain(obj: DomainObj, live: LiveState = obj.live!): LiveDomain {
   return {
@@ -52,7 +68,8 @@ export function liveDomain(obj: DomainObj, live: LiveState = obj.live!): LiveDom
     id: live.id,
     def: live.def,
     state: live.state,
-    pending: live.pending.map((p) => p.alias),
+    // A held request (guest busy) is not outstanding at the hypervisor.
+    pending: live.pending.filter((p) => p.retryAt === undefined).map((p) => p.alias),
     runtime: live.runtime,
   };
 }
@@ -94,7 +111,18 @@ export function formatStatus(live: LiveState): string {
     'nic-seq': live.nicSeq,
     started: live.startedAt,
   });
-  for (const p of live.pending) root.append(el('unplug', { alias: p.alias, requested: p.requestedAt }));
+  for (const p of live.pending) {
+    root.append(
+      el('unplug', {
+        alias: p.alias,
+        requested: p.requestedAt,
+        request: p.requestId,
+        retry: p.retryAt,
+        tries: p.tries,
+        isolated: p.isolated ? 'yes' : undefined,
+      }),
+    );
+  }
   if (Object.keys(live.runtime).length > 0) root.append(el('runtime', {}, JSON.stringify(live.runtime)));
   root.append(live.def.root);
   const text = serializeXml(root);
@@ -114,7 +142,21 @@ export function parseStatus(text: string): LiveState {
     nicSeq: Number(root.attr('nic-seq') ?? 0),
     startedAt: Number(root.attr('started') ?? Date.now()),
     def: new DomainDef(domain),
-    pending: root.elements('unplug').map((u) => ({ alias: u.attr('alias') ?? '', requestedAt: Number(u.attr('requested') ?? 0) })),
+    pending: root.elements('unplug').map(parsePending),
     runtime: runtimeText ? (JSON.parse(runtimeText) as Runtime) : {},
+  };
+}
+
+function parsePending(u: XmlElement): PendingUnplug {
+  const p: PendingUnplug = { alias: u.attr('alias') ?? '', requestedAt: Number(u.attr('requested') ?? 0) };
+  const request = u.attr('request');
+  const retry = u.attr('retry');
+  const tries = u.attr('tries');
+  return {
+    ...p,
+    ...(request === undefined ? {} : { requestId: request }),
+    ...(retry === undefined ? {} : { retryAt: Number(retry) }),
+    ...(tries === undefined ? {} : { tries: Number(tries) }),
+    ...(u.attr('isolated') === 'yes' ? { isolated: true } : {}),
   };
 }

@@ -7,10 +7,13 @@ import type { QemuHost } from '../conf/index.js';
 import { ErrorCode, virtError } from '../errors.js';
 import { EventHub, type ListenerErrorHandler } from '../shared/event-hub.js';
 import type { DomainEvent } from '../shared/events.js';
-import type { GuestAnswer, HypervisorBackend } from './backend.js';
-import { type DomainObj, liveDomain, type LiveState, refOf } from './domain-obj.js';
+import { readAlias } from '../conf/index.js';
+import { DomainState } from '../shared/flags.js';
+import type { GuestAnswer, HypervisorBackend, Reconciled, UnplugSent } from './backend.js';
+import { deviceEvent, type DomainObj, liveDomain, type LiveState } from './domain-obj.js';
 import type { DomainStore } from './domains.js';
-import { withoutDevice, withoutPending } from './plan-hotplug.js';
+import { busyRetryDelay, nextRetry, retryDue } from './pending.js';
+import { replacePending, withoutDevice, withoutPending } from './plan-hotplug.js';
 import { planStopped } from './plan-lifecycle.js';
 import { DomainSignals } from './signals.js';
 import { noDomainByName } from './table.js';
@@ -41,6 +44,7 @@ export class EngineCore {
   readonly unplugTimeoutMs: number;
   readonly qemuHost: QemuHost | undefined;
   closed = false;
+  readonly #retryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -68,7 +72,8 @@ export class EngineCore {
 
   /** True when a lock-free read must first let the backend reconcile this domain. */
   stale(obj: DomainObj): boolean {
-    return obj.live !== undefined && this.backend.needsReconcile(liveDomain(obj), Date.now());
+    const now = Date.now();
+    return obj.live !== undefined && (this.backend.needsReconcile(liveDomain(obj), now) || retryDue(obj.live, now));
   }
 
   /** The domain, reconciled when the backend has news for it. */
@@ -96,27 +101,40 @@ export class EngineCore {
 
   /**
    * Applies what the backend learned about a running domain: unplug answers (the device leaves
-   * the live definition, device-removed; or device-removal-failed) and an exit. Domain lock held.
+   * the live definition, device-removed; or device-removal-failed) and an exit; then sends again
+   * the requests a busy guest refused whose time has come. Domain lock held. `force` asks the
+   * backend even when it has no news (the presence re-read after an unplug error); `requests`
+   * names the request of an alias that has no pending entry (an unplug that failed).
    */
-  async reconcile(obj: DomainObj): Promise<{ obj: DomainObj | undefined; answers: GuestAnswer[] }> {
-    if (!obj.live || !this.backend.needsReconcile(liveDomain(obj), Date.now())) return { obj, answers: [] };
-    const news = await this.backend.reconcile(liveDomain(obj), Date.now());
+  async reconcile(
+    obj: DomainObj,
+    opts: { force?: boolean; requests?: ReadonlyMap<string, string> } = {},
+  ): Promise<{ obj: DomainObj | undefined; answers: GuestAnswer[] }> {
+    if (!obj.live) return { obj, answers: [] };
+    const now = Date.now();
+    const asked = opts.force === true || this.backend.needsReconcile(liveDomain(obj), now);
+    if (!asked && !retryDue(obj.live, now)) return { obj, answers: [] };
+    const news: Reconciled = asked ? await this.backend.reconcile(liveDomain(obj), now) : { answers: [] };
     let live: LiveState = obj.live;
     const events: DomainEvent[] = [];
+    const requestOf = (alias: string): string | undefined =>
+      live.pending.find((p) => p.alias === alias)?.requestId ?? opts.requests?.get(alias);
     for (const answer of news.answers) {
+      const requestId = requestOf(answer.alias);
       if (answer.outcome === 'removed') {
         const { live: after, device } = withoutDevice(live, answer.alias);
         if (device) {
           await this.#finishRemoval(obj, live, device);
-          events.push({ type: 'device-removed', domain: refOf(obj), alias: answer.alias });
+          events.push(deviceEvent('device-removed', obj, answer.alias, requestId));
         }
         live = after;
       } else if (live.pending.some((p) => p.alias === answer.alias)) {
         live = withoutPending(live, answer.alias);
-        events.push({ type: 'device-removal-failed', domain: refOf(obj), alias: answer.alias });
+        events.push(deviceEvent('device-removal-failed', obj, answer.alias, requestId));
       }
     }
     if (news.runtime) live = { ...live, runtime: news.runtime };
+    if (!news.exited && live.state === DomainState.RUNNING) live = await this.#resendHeld(obj, live, events);
     let next: DomainObj | undefined = { ...obj, live };
     if (news.exited) {
       const stopped = planStopped(obj, news.exited.reason, news.exited.detail);
@@ -125,6 +143,58 @@ export class EngineCore {
     }
     if (live !== obj.live || news.exited) this.commit(obj.name, next, events);
     return { obj: next, answers: news.answers };
+  }
+
+  /**
+   * Sends again each request a busy guest refused whose retry time has come: accepted, it becomes
+   * an ordinary pending unplug; busy again, it waits longer; refused otherwise, the removal failed.
+   */
+  async #resendHeld(obj: DomainObj, live: LiveState, events: DomainEvent[]): Promise<LiveState> {
+    const now = Date.now();
+    for (const p of live.pending) {
+      if (p.retryAt === undefined || p.retryAt > now) continue;
+      const device = live.def.deviceElements().find((d) => readAlias(d) === p.alias);
+      if (!device) {
+        live = withoutPending(live, p.alias);
+        continue;
+      }
+      let sent: UnplugSent;
+      try {
+        sent = await this.backend.requestUnplug(liveDomain(obj, live), { alias: p.alias, device, alreadyPending: false });
+      } catch {
+        live = withoutPending(live, p.alias);
+        events.push(deviceEvent('device-removal-failed', obj, p.alias, p.requestId));
+        continue;
+      }
+      if (sent.runtime) live = { ...live, runtime: sent.runtime };
+      if (sent.status === 'busy') {
+        const tries = (p.tries ?? 1) + 1;
+        live = replacePending(live, { ...p, tries, retryAt: Date.now() + busyRetryDelay(tries) });
+      } else if (sent.status === 'removed') {
+        const { live: after } = withoutDevice(live, p.alias);
+        await this.#finishRemoval(obj, live, device);
+        events.push(deviceEvent('device-removed', obj, p.alias, p.requestId));
+        live = after;
+      } else {
+        const { retryAt: _r, tries: _t, ...accepted } = p;
+        live = replacePending(live, accepted);
+      }
+    }
+    this.scheduleRetry(obj, live);
+    return live;
+  }
+
+  /** Wakes this engine when a held request of the domain is due (its waiting detach, or a background reconcile). */
+  scheduleRetry(obj: { name: string; uuid: string }, live: LiveState | undefined): void {
+    const at = nextRetry(live);
+    if (at === undefined || this.closed) return;
+    const key = `${obj.uuid}@${at}`;
+    if (this.#retryTimers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(key);
+      this.#news(obj.name, obj.uuid);
+    }, Math.max(0, at - Date.now()));
+    this.#retryTimers.set(key, timer);
   }
 
   async #finishRemoval(obj: DomainObj, live: LiveState, device: Parameters<HypervisorBackend['finishRemoval']>[1]): Promise<void> {
@@ -157,6 +227,8 @@ export class EngineCore {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.#retryTimers.values()) clearTimeout(t);
+    this.#retryTimers.clear();
     this.signals.wakeAll();
     this.store.unfollow?.();
     this.hub.clear();

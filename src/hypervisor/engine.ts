@@ -7,15 +7,19 @@
  */
 import { hostname } from 'node:os';
 import { checkFlags, type DomainDef, parseDomainXml } from '../conf/index.js';
-import { ErrorCode, virtError } from '../errors.js';
+import { ErrorCode } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
+import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
 import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason } from '../shared/flags.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../shared/driver.js';
-import { configDef, configXml, type DomainObj, liveDomain, type LiveState, refOf } from './domain-obj.js';
+import { configDef, configXml, type DomainObj, liveDomain, refOf } from './domain-obj.js';
 import { type DomainKey, EngineCore, type EngineOptions } from './engine-core.js';
 import { inactiveOf } from './naming.js';
-import { type DetachPlan, planAttach, planDetach, planDetachAlias, planUpdate, withoutDevice, withPending } from './plan-hotplug.js';
+import { checkDetachOptions } from './contract-options.js';
+import { type DetachCall, isolatePending, runDetach } from './detach.js';
+import { pendingDevices as listPending, reasonOf, stateOf, stripPendingMark, withPendingMark } from './pending.js';
+import { type DetachPlan, planAttach, planDetach, planDetachAlias, planUpdate } from './plan-hotplug.js';
 import {
   bootEvents,
   checkCreate,
@@ -42,10 +46,11 @@ function hideSecrets(xml: string): string {
 export class Engine implements Driver {
   readonly uri: string;
   readonly type: string;
+  readonly hotplugContract = true;
   readonly #core: EngineCore;
   /**
-   * Serialized live XML per live definition. Installed definitions are never edited in place
-   * (every change builds a new one and swaps it in), so an entry can never go stale.
+   * Serialized live XML per live state (its pending marks included). Installed states are never
+   * edited in place (every change builds a new one and swaps it in), so an entry can never go stale.
    */
   readonly #liveXml = new WeakMap<object, string>();
 
@@ -146,6 +151,7 @@ export class Engine implements Driver {
     checkFlags(flags, 1, 'virDomainDefineXMLFlags');
     if (flags & 1) await validateAgainstSchema(xml);
     const def = parseDomainXml(xml, { qemuHost: this.#core.qemuHost });
+    stripPendingMark(def);
     const core = this.#core;
     return core.store.withDomain(def.name, () =>
       core.store.withDriver((_counters, table) => {
@@ -162,6 +168,7 @@ export class Engine implements Driver {
     this.#core.check();
     if (flags & 16) await validateAgainstSchema(xml);
     const def = parseDomainXml(xml, { qemuHost: this.#core.qemuHost });
+    stripPendingMark(def);
     const core = this.#core;
     // The driver lock stays held while the domain boots: until it is committed, nothing else may take its name or UUID.
     return core.store.withDomain(def.name, () =>
@@ -258,9 +265,9 @@ export class Engine implements Driver {
     return this.#read(dom, (obj) => {
       let xml: string;
       if (obj.live && !(flags & DomainXML.INACTIVE)) {
-        const def = obj.live.def;
-        xml = this.#liveXml.get(def) ?? def.toXml();
-        this.#liveXml.set(def, xml);
+        const live = obj.live;
+        xml = this.#liveXml.get(live) ?? withPendingMark(live).toXml();
+        this.#liveXml.set(live, xml);
       } else if (obj.config !== undefined) xml = configXml(obj)!;
       else xml = inactiveOf(obj.live!.def).toXml();
       return flags & DomainXML.SECURE ? xml : hideSecrets(xml);
@@ -327,69 +334,58 @@ export class Engine implements Driver {
     });
   }
 
-  detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult> {
-    return this.#detach(dom, (obj) => planDetach(obj, xml, flags), true);
-  }
-
-  /** libvirt's alias detach is asynchronous: it returns as soon as the request is sent. */
-  detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult> {
-    return this.#detach(dom, (obj) => planDetachAlias(obj, alias, flags), false);
-  }
-
   /**
-   * The unplug, as libvirt's QEMU driver does it: the request goes to the hypervisor; a detach
-   * then waits (domain lock held) up to the unplug timeout for the guest's answer. Removed in
-   * time: `removed`, with the config half applied. Refused in time: OPERATION_FAILED, and the
-   * config is left as it was. No answer yet: `pending` ("request sent"), config half applied,
-   * the device stays in the live XML until the guest answers (device-removed).
+   * virDomainDetachDeviceFlags. Without options, libvirt's call: the request goes to the hypervisor
+   * (again, for a device already pending), the call waits up to the unplug timeout for the guest
+   * and reports `removed` or `pending` ("request sent"). With options, virtkit's contract (src/shared/hotplug-contract.ts).
    */
-  #detach(dom: DomainRef, plan: (obj: DomainObj) => DetachPlan, wait: boolean): Promise<DetachResult> {
-    const core = this.#core;
-    return core.locked(dom, async (start) => {
-      const p = plan(start);
-      if (!p.live) {
-        core.commit(start.name, { ...start, config: p.config ?? start.config }, []);
-        return { outcome: 'removed' };
-      }
-      const { alias, device, alreadyPending } = p.live;
-      const live0 = start.live!;
-      const sent = await core.backend.requestUnplug(liveDomain(start), { alias, device, alreadyPending });
-      const runtime = sent.runtime ?? live0.runtime;
-      if (sent.status === 'removed') {
-        await core.backend.finishRemoval(liveDomain(start), device);
-        const live = { ...withoutDevice(live0, alias).live, runtime };
-        const next = { ...start, config: p.config ?? start.config, live };
-        core.commit(start.name, next, [{ type: 'device-removed', domain: refOf(next), alias }]);
-        return { outcome: 'removed', alias };
-      }
-      // The request is out. An alias detach changes the config at once; a detach waits for the answer first.
-      let obj: DomainObj = { ...start, live: { ...withPending(live0, alias, Date.now()), runtime }, config: wait ? start.config : (p.config ?? start.config) };
-      core.commit(obj.name, obj, []);
-      if (!wait) return { outcome: 'pending', alias };
-
-      const deadline = Date.now() + core.unplugTimeoutMs;
-      let removed = false;
-      for (;;) {
-        const news = await core.reconcile(obj);
-        if (!news.obj) return { outcome: 'removed', alias };
-        obj = news.obj;
-        const answer = news.answers.find((a) => a.alias === alias);
-        if (answer?.outcome === 'rejected') throw virtError(ErrorCode.OPERATION_FAILED, 'unplug of device was rejected by the guest');
-        if (answer?.outcome === 'removed' || !stillThere(obj.live, alias)) {
-          removed = true;
-          break;
-        }
-        const left = deadline - Date.now();
-        if (left <= 0 || core.closed || core.stopping.has(obj.uuid)) break;
-        // Timed out: what the guest answers from now on is for the device-removed event, not this call.
-        if (!(await core.signals.wait(obj.uuid, left))) break;
-      }
-      if (p.config) {
-        obj = { ...obj, config: p.config };
-        core.commit(obj.name, obj, []);
-      }
-      return { outcome: removed ? 'removed' : 'pending', alias };
+  detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult>;
+  detachDevice(dom: DomainRef, xml: string, flags: number, options: DetachOptions): Promise<DetachOutcome>;
+  detachDevice(dom: DomainRef, xml: string, flags: number, options?: DetachOptions): Promise<DetachResult | DetachOutcome> {
+    const contract = options === undefined ? undefined : checkDetachOptions(options, 'virDomainDetachDeviceFlags');
+    const waitMs = contract?.waitMs ?? this.#core.unplugTimeoutMs;
+    return this.#detach(dom, (obj) => planDetach(obj, xml, flags, { contract: contract !== undefined, ifPresent: contract?.ifPresent }), {
+      contract,
+      waitMs,
+      configAtOnce: false,
     });
+  }
+
+  /** virDomainDetachDeviceAlias. libvirt's is asynchronous: it returns as soon as the request is sent. */
+  detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult>;
+  detachDeviceAlias(dom: DomainRef, alias: string, flags: number, options: DetachOptions): Promise<DetachOutcome>;
+  detachDeviceAlias(dom: DomainRef, alias: string, flags: number, options?: DetachOptions): Promise<DetachResult | DetachOutcome> {
+    const contract = options === undefined ? undefined : checkDetachOptions(options, 'virDomainDetachDeviceAlias');
+    return this.#detach(dom, (obj) => planDetachAlias(obj, alias, flags, { contract: contract !== undefined, ifPresent: contract?.ifPresent }), {
+      contract,
+      waitMs: contract?.waitMs ?? 0,
+      configAtOnce: contract === undefined,
+    });
+  }
+
+  #detach(dom: DomainRef, plan: (obj: DomainObj) => DetachPlan, call: DetachCall): Promise<DetachResult | DetachOutcome> {
+    return this.#core.locked(dom, async (start) => {
+      const outcome = await runDetach(this.#core, start, plan(start), call);
+      if (call.contract) return outcome;
+      // libvirt's calls keep their result shape.
+      return outcome.alias === undefined ? { outcome: outcome.outcome } : { outcome: outcome.outcome, alias: outcome.alias };
+    });
+  }
+
+  /** The contract's isolate: cuts a device whose unplug is pending off from the host (pending-until-shutdown). */
+  isolateDevice(dom: DomainRef, alias: string): Promise<DetachOutcome> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const next = await isolatePending(core, obj, alias);
+      const live = next.live!;
+      const entry = live.pending.find((p) => p.alias === alias)!;
+      return { status: 'pending', outcome: 'pending', alias, reason: reasonOf(live, entry), since: entry.requestedAt, state: stateOf(entry), ...(entry.requestId ? { requestId: entry.requestId } : {}) };
+    });
+  }
+
+  /** Devices of a running domain whose unplug is outstanding, with why and since when. */
+  pendingDevices(dom: DomainRef): Promise<PendingDevice[]> {
+    return this.#read(dom, (obj) => listPending(obj.live, Date.now()));
   }
 
   updateDevice(dom: DomainRef, xml: string, flags: number): Promise<void> {
@@ -412,10 +408,6 @@ export class Engine implements Driver {
       if (core.hub.size === 0) core.store.unfollow?.();
     };
   }
-}
-
-function stillThere(live: LiveState | undefined, alias: string): boolean {
-  return live?.pending.some((p) => p.alias === alias) ?? false;
 }
 
 async function validateAgainstSchema(xml: string): Promise<void> {

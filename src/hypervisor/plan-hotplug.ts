@@ -28,7 +28,7 @@ import { ErrorCode } from '../errors.js';
 import { DeviceModify } from '../shared/flags.js';
 import type { XmlElement } from '../xml/index.js';
 import type { DeviceUpdate } from './backend.js';
-import { configDef, type DomainObj, domainTypeOf, type LiveState, storeXml } from './domain-obj.js';
+import { configDef, type DomainObj, domainTypeOf, type LiveState, type PendingUnplug, storeXml } from './domain-obj.js';
 import { type Counters, namingFor } from './naming.js';
 import { checkControllerUnused, checkNewController, checkNewDiskTarget, rulesFor } from './rules/index.js';
 
@@ -122,6 +122,64 @@ export interface DetachPlan {
   /** New persistent XML without the device; committed once the live half did not fail. */
   config?: Buffer;
   live?: LiveUnplug;
+  /** `ifPresent`: neither definition the call touches has the device. */
+  absent?: boolean;
+}
+
+/** How a detach is planned: libvirt's way, or the contract's (typed API with options). */
+export interface DetachPlanOptions {
+  /** The contract: a half whose device is already gone is skipped when the live device's unplug is pending. */
+  contract?: boolean;
+  /** A device missing from a definition skips that half; missing from both is `absent`. */
+  ifPresent?: boolean;
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as { code?: number }).code === ErrorCode.DEVICE_MISSING;
+}
+
+/**
+ * Both halves matched before either changes. With the contract, a missing device skips its half
+ * (`ifPresent`, or the config half of a device whose live unplug is already pending).
+ */
+function planHalves(obj: DomainObj, flags: number, fn: string, find: (def: DomainDef, config: boolean) => XmlElement, opts: DetachPlanOptions): DetachPlan {
+  checkFlags(flags, DEVICE_FLAGS, fn);
+  const impact = impactOf(obj, flags);
+  const plan: DetachPlan = {};
+  let liveMissing: unknown;
+  let liveError: unknown;
+  if (impact.live) {
+    try {
+      plan.live = liveUnplug(obj, find(obj.live!.def, false));
+    } catch (err) {
+      if (opts.ifPresent && isMissing(err)) liveMissing = err;
+      else liveError = err;
+    }
+  }
+  // The config half is matched first, as libvirt does: its error wins.
+  if (impact.config) {
+    const def = configDef(obj)!;
+    try {
+      def.removeDevice(find(def, true));
+      plan.config = storeXml(def.toXml());
+    } catch (err) {
+      const skip = isMissing(err) && (opts.ifPresent || (opts.contract && plan.live?.alreadyPending));
+      if (!skip) throw err;
+      if (!plan.live && liveError === undefined) throw liveMissing ?? err;
+    }
+  }
+  if (liveError !== undefined) throw liveError;
+  if (liveMissing !== undefined && plan.config === undefined) throw liveMissing;
+  return plan;
+}
+
+function planOrAbsent(opts: DetachPlanOptions, planIt: () => DetachPlan): DetachPlan {
+  try {
+    return planIt();
+  } catch (err) {
+    if (opts.ifPresent && isMissing(err)) return { absent: true };
+    throw err;
+  }
 }
 
 function liveUnplug(obj: DomainObj, dev: XmlElement): LiveUnplug {
@@ -133,38 +191,21 @@ function liveUnplug(obj: DomainObj, dev: XmlElement): LiveUnplug {
 }
 
 /** virDomainDetachDeviceFlags, planned: both definitions matched before either changes. */
-export function planDetach(obj: DomainObj, xml: string, flags: number): DetachPlan {
-  checkFlags(flags, DEVICE_FLAGS, 'virDomainDetachDeviceFlags');
-  const impact = impactOf(obj, flags);
-  const { el, macGenerated } = parseDeviceXml(xml, domainTypeOf(obj), 'detach');
-  const plan: DetachPlan = {};
-  if (impact.config) {
-    const def = configDef(obj)!;
-    const found = findDevice(def, el, { macGenerated, config: true });
-    checkNoContradiction(found, el);
-    def.removeDevice(found);
-    plan.config = storeXml(def.toXml());
-  }
-  if (impact.live) {
-    const dev = findDevice(obj.live!.def, el, { macGenerated });
-    checkNoContradiction(dev, el);
-    plan.live = liveUnplug(obj, dev);
-  }
-  return plan;
+export function planDetach(obj: DomainObj, xml: string, flags: number, opts: DetachPlanOptions = {}): DetachPlan {
+  return planOrAbsent(opts, () => {
+    checkFlags(flags, DEVICE_FLAGS, 'virDomainDetachDeviceFlags');
+    const { el, macGenerated } = parseDeviceXml(xml, domainTypeOf(obj), 'detach');
+    return planHalves(obj, flags, 'virDomainDetachDeviceFlags', (def, config) => {
+      const found = findDevice(def, el, config ? { macGenerated, config: true } : { macGenerated });
+      checkNoContradiction(found, el);
+      return found;
+    }, opts);
+  });
 }
 
 /** virDomainDetachDeviceAlias, planned. */
-export function planDetachAlias(obj: DomainObj, alias: string, flags: number): DetachPlan {
-  checkFlags(flags, DEVICE_FLAGS, 'virDomainDetachDeviceAlias');
-  const impact = impactOf(obj, flags);
-  const plan: DetachPlan = {};
-  if (impact.config) {
-    const def = configDef(obj)!;
-    def.removeDevice(findByAlias(def, alias));
-    plan.config = storeXml(def.toXml());
-  }
-  if (impact.live) plan.live = liveUnplug(obj, findByAlias(obj.live!.def, alias));
-  return plan;
+export function planDetachAlias(obj: DomainObj, alias: string, flags: number, opts: DetachPlanOptions = {}): DetachPlan {
+  return planOrAbsent(opts, () => planHalves(obj, flags, 'virDomainDetachDeviceAlias', (def) => findByAlias(def, alias), opts));
 }
 
 export interface UpdatePlan {
@@ -206,9 +247,27 @@ export function withoutDevice(live: LiveState, alias: string): { live: LiveState
   return { live: { ...live, def: device ? def : live.def, pending: live.pending.filter((p) => p.alias !== alias) }, device };
 }
 
-/** The live state with an unplug of `alias` pending since `now`. */
-export function withPending(live: LiveState, alias: string, now: number): LiveState {
-  return { ...live, pending: [...live.pending.filter((p) => p.alias !== alias), { alias, requestedAt: now }] };
+/** The live state with an unplug of `alias` pending since `now` (a request already pending keeps its time and id). */
+export function withPending(live: LiveState, alias: string, now: number, requestId?: string): LiveState {
+  const old = live.pending.find((p) => p.alias === alias);
+  const entry: PendingUnplug = old
+    ? { ...old, requestId: old.requestId ?? requestId }
+    : requestId === undefined
+      ? { alias, requestedAt: now }
+      : { alias, requestedAt: now, requestId };
+  if (entry.requestId === undefined) delete entry.requestId;
+  delete entry.retryAt;
+  delete entry.tries;
+  return replacePending(live, entry);
+}
+
+/** The live state with this pending entry in place of the one of its alias (or added). */
+export function replacePending(live: LiveState, entry: PendingUnplug): LiveState {
+  const i = live.pending.findIndex((p) => p.alias === entry.alias);
+  const pending = [...live.pending];
+  if (i < 0) pending.push(entry);
+  else pending[i] = entry;
+  return { ...live, pending };
 }
 
 /** The live state with the pending unplug of `alias` forgotten (the guest refused it). */

@@ -6,7 +6,7 @@ import { checkFlags, type DomainDef } from '../conf/index.js';
 import { ErrorCode, virtError } from '../errors.js';
 import type { DomainEvent } from '../shared/events.js';
 import { DomainState, LifecycleDetail, LifecycleEvent, StateReason } from '../shared/flags.js';
-import { configDef, type DomainObj, type LiveState, refOf, storeXml } from './domain-obj.js';
+import { configDef, deviceEvent, type DomainObj, type LiveState, refOf, storeXml } from './domain-obj.js';
 import { type Counters, startLive } from './naming.js';
 import type { DomainTable } from './table.js';
 
@@ -84,7 +84,11 @@ export function requireActive(obj: DomainObj): LiveState {
 /** A running domain stopped for `reason`; a transient one leaves the table. */
 export function planStopped(obj: DomainObj, reason: number, detail: number, event: number = LifecycleEvent.STOPPED): Planned {
   const stopped: DomainObj = { name: obj.name, uuid: obj.uuid, config: obj.config, shutoffReason: reason };
-  const events = [lifecycleEvent(stopped, event, detail)];
+  // An isolated device was promised to leave at the latest with the guest: its request ends here.
+  const events: DomainEvent[] = (obj.live?.pending ?? [])
+    .filter((p) => p.isolated)
+    .map((p) => deviceEvent('device-removed', obj, p.alias, p.requestId));
+  events.push(lifecycleEvent(stopped, event, detail));
   return { next: obj.config === undefined ? undefined : stopped, events };
 }
 

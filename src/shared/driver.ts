@@ -5,6 +5,7 @@
  */
 import type { EventListener } from './event-hub.js';
 import type { DomainRef } from './events.js';
+import type { DetachOptions, DetachOutcome, PendingDevice } from './hotplug-contract.js';
 
 export type { EventListener };
 
@@ -106,11 +107,21 @@ export interface Driver {
   /** virDomainAttachDeviceFlags (virDomainAttachDevice = flags LIVE) */
   attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult>;
   /** virDomainDetachDeviceFlags (virDomainDetachDevice = flags LIVE) */
-  detachDevice(dom: DomainRef, xml: string, flags: number): Promise<DetachResult>;
+  detachDevice(dom: DomainRef, xml: string, flags: number, options?: DetachOptions): Promise<DetachResult | DetachOutcome>;
   /** virDomainUpdateDeviceFlags */
   updateDevice(dom: DomainRef, xml: string, flags: number): Promise<void>;
   /** virDomainDetachDeviceAlias */
-  detachDeviceAlias(dom: DomainRef, alias: string, flags: number): Promise<DetachResult>;
+  detachDeviceAlias(dom: DomainRef, alias: string, flags: number, options?: DetachOptions): Promise<DetachResult | DetachOutcome>;
+
+  /**
+   * The driver keeps virtkit's hot-plug contract (detach options, pending devices, persist, isolate):
+   * the engine's drivers do; the remote driver cannot (libvirt's protocol has no room for it).
+   */
+  readonly hotplugContract?: boolean;
+  /** The contract: devices whose unplug is outstanding (optional: drivers without it answer NO_SUPPORT). */
+  pendingDevices?(dom: DomainRef): Promise<PendingDevice[]>;
+  /** The contract: cuts a device whose unplug is pending off from the host (optional). */
+  isolateDevice?(dom: DomainRef, alias: string): Promise<DetachOutcome>;
 
   /**
    * Subscribes to every domain event of this connection. Resolves once events are being

@@ -22,6 +22,11 @@ export interface DeviceEventData {
   domain: DomainRef;
   /** Alias of the device, e.g. `net1`, `virtio-disk2`. */
   alias: string;
+  /**
+   * device-removed / device-removal-failed: the id of the detach request that caused it (the
+   * contract's `requestId`), when one did. Absent for devices that left without a request.
+   */
+  requestId?: string;
 }
 
 export type DomainEvent = LifecycleEventData | DeviceEventData;

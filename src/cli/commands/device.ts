@@ -3,7 +3,9 @@ import { DeviceModify } from '../../api/flags.js';
 import { defineCommand, flag, str } from '../command.js';
 import { withContext } from '../errors.js';
 import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { contractOptionDefs, contractOptions, detachXml, reportOutcome } from '../detach-contract.js';
 import { pendingNote } from '../pending.js';
+import type { DetachOutcome } from '../../shared/hotplug-contract.js';
 import { domainOption, fileOption } from './options.js';
 
 export const attachDevice = defineCommand({
@@ -30,16 +32,16 @@ export const detachDevice = defineCommand({
   group: 'domain',
   summary: 'detach device from an XML file',
   description: 'Detach device from an XML <file>',
-  options: [domainOption(), fileOption('XML file'), ...impactOptions()],
+  options: [domainOption(), fileOption('XML file'), ...impactOptions(), ...contractOptionDefs()],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx, args) {
     const file = str(args, 'file')!;
+    const contract = contractOptions(args);
     const dom = await ctx.domain(str(args, 'domain')!);
     const { flags, flagless } = await deviceImpact(args, dom);
     const xml = await ctx.readFile(file);
-    const result = await withContext(`Failed to detach device from ${file}`, () =>
-      flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
-    );
+    const result = await withContext(`Failed to detach device from ${file}`, () => detachXml(dom, xml, flags, flagless, contract));
+    if (contract) return withContext(`Failed to detach device from ${file}`, async () => reportOutcome(ctx, result as DetachOutcome, 'Device detached successfully', contract));
     ctx.info('Device detached successfully\n');
     // `pending`: the guest has not acknowledged the unplug yet; a device-removed event will follow.
     if (result.outcome === 'pending') ctx.note(pendingNote(result.alias));

@@ -6,7 +6,9 @@ import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
 import { type Args, defineCommand, flag, type OptionDef, str } from '../command.js';
 import { withContext } from '../errors.js';
 import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { contractOptionDefs, contractOptions, detachXml, reportOutcome } from '../detach-contract.js';
 import { pendingNote } from '../pending.js';
+import type { DetachOutcome } from '../../shared/hotplug-contract.js';
 import { domainOption, printXmlOption } from './options.js';
 
 const s = (name: string, help: string): OptionDef => ({ name, kind: 'string', help });
@@ -149,21 +151,28 @@ export const detachDisk = defineCommand({
     { name: 'target', kind: 'string', required: true, help: 'target of disk device' },
     ...impactOptions(),
     printXmlOption('detach the disk'),
+    ...contractOptionDefs(),
   ],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx, args) {
+    const contract = contractOptions(args);
     const dom = await ctx.domain(str(args, 'domain')!);
     const { flags, flagless } = await deviceImpact(args, dom);
     // virsh matches against the persistent definition for a config-only change, the live one otherwise.
     const domainXml = await dom.getXMLDesc(flags === DeviceModify.CONFIG ? DomainXML.INACTIVE : 0);
-    const xml = buildDiskMatchXml(domainXml, str(args, 'target')!);
+    let xml: string;
+    try {
+      xml = buildDiskMatchXml(domainXml, str(args, 'target')!);
+    } catch (err) {
+      if (!contract?.ifPresent) throw err;
+      return reportOutcome(ctx, { status: 'removed', outcome: 'removed', absent: true }, '', contract);
+    }
     if (flag(args, 'print-xml')) {
       ctx.out(xml);
       return;
     }
-    const result = await withContext('Failed to detach disk', () =>
-      flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
-    );
+    const result = await withContext('Failed to detach disk', () => detachXml(dom, xml, flags, flagless, contract));
+    if (contract) return withContext('Failed to detach disk', async () => reportOutcome(ctx, result as DetachOutcome, 'Disk detached successfully', contract));
     ctx.info('Disk detached successfully\n');
     if (result.outcome === 'pending') ctx.note(pendingNote(result.alias));
   },

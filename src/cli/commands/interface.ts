@@ -5,7 +5,9 @@ import { ErrorCode, ErrorDomain, VirtError } from '../../errors.js';
 import { type Args, defineCommand, flag, type OptionDef, str } from '../command.js';
 import { withContext } from '../errors.js';
 import { deviceImpact, IMPACT_EXCLUSIVE, impactOptions } from '../impact.js';
+import { contractOptionDefs, contractOptions, detachXml, reportOutcome } from '../detach-contract.js';
 import { pendingNote } from '../pending.js';
+import type { DetachOutcome } from '../../shared/hotplug-contract.js';
 import { domainOption, printXmlOption } from './options.js';
 
 const s = (name: string, help: string): OptionDef => ({ name, kind: 'string', help });
@@ -87,23 +89,32 @@ export const detachInterface = defineCommand({
     s('mac', 'MAC address'),
     ...impactOptions(),
     printXmlOption('detach the interface'),
+    ...contractOptionDefs(),
   ],
   exclusive: IMPACT_EXCLUSIVE,
   async run(ctx, args) {
+    const contract = contractOptions(args);
     const dom = await ctx.domain(str(args, 'domain')!);
     const { flags, flagless } = await deviceImpact(args, dom);
     // virsh matches against the persistent definition for a config-only change, the live one otherwise.
-    const xml = await withContext('Failed to detach interface', async () =>
-      buildInterfaceMatchXml(await dom.getXMLDesc(flags === DeviceModify.CONFIG ? DomainXML.INACTIVE : 0), str(args, 'type')!, str(args, 'mac')),
-      true,
-    );
+    let xml: string;
+    try {
+      xml = await withContext(
+        'Failed to detach interface',
+        async () =>
+          buildInterfaceMatchXml(await dom.getXMLDesc(flags === DeviceModify.CONFIG ? DomainXML.INACTIVE : 0), str(args, 'type')!, str(args, 'mac')),
+        true,
+      );
+    } catch (err) {
+      if (!contract?.ifPresent) throw err;
+      return reportOutcome(ctx, { status: 'removed', outcome: 'removed', absent: true }, '', contract);
+    }
     if (flag(args, 'print-xml')) {
       ctx.out(xml);
       return;
     }
-    const result = await withContext('Failed to detach interface', () =>
-      flagless ? dom.detachDevice(xml) : dom.detachDeviceFlags(xml, flags),
-    );
+    const result = await withContext('Failed to detach interface', () => detachXml(dom, xml, flags, flagless, contract));
+    if (contract) return withContext('Failed to detach interface', async () => reportOutcome(ctx, result as DetachOutcome, 'Interface detached successfully', contract));
     ctx.info('Interface detached successfully\n');
     if (result.outcome === 'pending') ctx.note(pendingNote(result.alias));
   },

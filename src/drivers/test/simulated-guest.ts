@@ -11,11 +11,15 @@
  *   booted (its answer keeps its time); a guest that never booted refuses it, as QEMU does
  *   ("already in the process of unplug", VIR_ERR_INTERNAL_ERROR).
  *
+ * - a device hot-plugged in this run refuses its first `busy='N'` requests as QEMU >= 6.2 does
+ *   right after a plug ("guest is busy"); `isolate` only records that the device was cut off.
+ *
  * When each pending unplug is answered is kept in the runtime data persisted with the domain's
  * status, so any process that later locks the domain applies an answer that came due; the
  * process that sent the request (or resumed the guest) also arms a timer that wakes the engine.
  */
-import { ErrorCode, virtError } from '../../errors.js';
+import { readAlias } from '../../conf/index.js';
+import { ErrorCode, type VirtError, virtError } from '../../errors.js';
 import { DomainState } from '../../shared/flags.js';
 import type {
   BackendEvents,
@@ -43,15 +47,27 @@ interface GuestRuntime {
   /** Whether the guest OS has booted (false while a domain started paused has not run yet). */
   booted: boolean;
   unplugs: Record<string, GuestUnplug>;
+  /** Busy refusals still to give, per device hot-plugged in this run. */
+  busy: Record<string, number>;
+  /** Devices cut off from the host (isolate). */
+  isolated: string[];
 }
 
 function guestOf(dom: LiveDomain): GuestRuntime {
   const rt = dom.runtime as Partial<GuestRuntime>;
-  return { booted: rt.booted ?? true, unplugs: rt.unplugs ?? {} };
+  return { booted: rt.booted ?? true, unplugs: rt.unplugs ?? {}, busy: rt.busy ?? {}, isolated: rt.isolated ?? [] };
 }
 
 function asRuntime(g: GuestRuntime): Runtime {
-  return { booted: g.booted, unplugs: g.unplugs };
+  const rt: Record<string, unknown> = { booted: g.booted, unplugs: g.unplugs };
+  if (Object.keys(g.busy).length > 0) rt.busy = g.busy;
+  if (g.isolated.length > 0) rt.isolated = g.isolated;
+  return rt;
+}
+
+/** QEMU 7.2's answer to device_del while a PCIe slot's power indicator blinks, as libvirt reports it. */
+function busyError(): VirtError {
+  return virtError(ErrorCode.INTERNAL_ERROR, `unable to execute QEMU command 'device_del': Hot-unplug failed: guest is busy (power indicator blinking)`);
 }
 
 /** libvirt's test driver reports hypervisor version 2.0.0. */
@@ -61,6 +77,8 @@ export class SimulatedGuest implements HypervisorBackend {
   readonly type = 'Test';
   #events: BackendEvents | undefined;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** `uuid/alias` of devices that left although their request failed (ack='vanish'), until reconciled. */
+  readonly #vanished = new Set<string>();
   #closed = false;
 
   async version(): Promise<number> {
@@ -72,7 +90,7 @@ export class SimulatedGuest implements HypervisorBackend {
   }
 
   async start(_dom: LiveDomain, opts: { paused: boolean }): Promise<Runtime> {
-    return asRuntime({ booted: !opts.paused, unplugs: {} });
+    return asRuntime({ booted: !opts.paused, unplugs: {}, busy: {}, isolated: [] });
   }
 
   async stop(): Promise<'stopped'> {
@@ -94,11 +112,18 @@ export class SimulatedGuest implements HypervisorBackend {
     );
     for (const u of Object.values(unplugs)) this.#arm(dom, u.due);
     // Running the guest boots its OS, if it had not yet.
-    return asRuntime({ booted: true, unplugs });
+    return asRuntime({ ...g, booted: true, unplugs });
   }
 
-  async attach(): Promise<undefined> {
-    return undefined;
+  async attach(dom: LiveDomain, device: XmlElement): Promise<Runtime | undefined> {
+    const busy = unplugBehaviour(dom.def).busy;
+    const alias = readAlias(device);
+    const g = guestOf(dom);
+    if (alias === undefined || (busy === 0 && g.busy[alias] === undefined)) return undefined;
+    const left = { ...g.busy };
+    if (busy > 0) left[alias] = busy;
+    else delete left[alias];
+    return asRuntime({ ...g, busy: left });
   }
 
   async detachNow(): Promise<void> {}
@@ -106,6 +131,18 @@ export class SimulatedGuest implements HypervisorBackend {
   async requestUnplug(dom: LiveDomain, request: UnplugRequest): Promise<UnplugSent> {
     const behaviour = unplugBehaviour(dom.def);
     const g = guestOf(dom);
+    const busyLeft = g.busy[request.alias] ?? 0;
+    if (busyLeft > 0) {
+      const busy = { ...g.busy };
+      if (busyLeft > 1) busy[request.alias] = busyLeft - 1;
+      else delete busy[request.alias];
+      return { status: 'busy', error: busyError(), runtime: asRuntime({ ...g, busy }) };
+    }
+    if (behaviour.ack === 'vanish' && !request.alreadyPending) {
+      // The device leaves, but the reply is lost: the caller only sees the monitor going away.
+      this.#vanished.add(`${dom.uuid}/${request.alias}`);
+      throw virtError(ErrorCode.OPERATION_FAILED, 'End of file from qemu monitor (simulated: the reply to device_del was lost)');
+    }
     const previous = g.unplugs[request.alias];
     if (request.alreadyPending && previous) {
       if (!g.booted) {
@@ -121,7 +158,7 @@ export class SimulatedGuest implements HypervisorBackend {
     const running = dom.state === DomainState.RUNNING && g.booted;
     if (behaviour.ack === 'immediate' && running) return { status: 'removed' };
     const answer = behaviour.ack === 'reject' ? 'reject' : behaviour.ack === 'never' ? 'never' : 'remove';
-    const delayMs = behaviour.ack === 'immediate' ? 0 : behaviour.delayMs;
+    const delayMs = behaviour.ack === 'immediate' || behaviour.ack === 'vanish' ? 0 : behaviour.delayMs;
     const due = running && answer !== 'never' ? Date.now() + delayMs : null;
     this.#arm(dom, due);
     return { status: 'sent', runtime: asRuntime({ ...g, unplugs: { ...g.unplugs, [request.alias]: { answer, delayMs, due } } }) };
@@ -131,7 +168,14 @@ export class SimulatedGuest implements HypervisorBackend {
 
   async update(_dom: LiveDomain, _change: DeviceUpdate): Promise<void> {}
 
+  async isolate(dom: LiveDomain, device: XmlElement): Promise<Runtime> {
+    const g = guestOf(dom);
+    const alias = readAlias(device)!;
+    return asRuntime({ ...g, isolated: [...g.isolated.filter((a) => a !== alias), alias] });
+  }
+
   needsReconcile(dom: LiveDomain, now: number): boolean {
+    if (this.#vanishedOf(dom).length > 0) return true;
     if (dom.pending.length === 0) return false;
     const { unplugs } = guestOf(dom);
     for (const alias of dom.pending) {
@@ -144,19 +188,32 @@ export class SimulatedGuest implements HypervisorBackend {
   async reconcile(dom: LiveDomain, now: number): Promise<Reconciled> {
     const g = guestOf(dom);
     const answers: GuestAnswer[] = [];
+    for (const alias of this.#vanishedOf(dom)) {
+      this.#vanished.delete(`${dom.uuid}/${alias}`);
+      answers.push({ alias, outcome: 'removed' });
+    }
     const unplugs: Record<string, GuestUnplug> = {};
     for (const [alias, u] of Object.entries(g.unplugs)) {
       if (!dom.pending.includes(alias)) continue;
       if (u.due !== null && u.due <= now) answers.push({ alias, outcome: u.answer === 'reject' ? 'rejected' : 'removed' });
       else unplugs[alias] = u;
     }
-    return { answers, runtime: asRuntime({ ...g, unplugs }) };
+    const present = new Set(dom.def.deviceElements().map((d) => readAlias(d)));
+    const gone = answers.filter((a) => a.outcome === 'removed').map((a) => a.alias);
+    const isolated = g.isolated.filter((a) => present.has(a) && !gone.includes(a));
+    return { answers, runtime: asRuntime({ ...g, unplugs, isolated }) };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+  }
+
+  #vanishedOf(dom: LiveDomain): string[] {
+    if (this.#vanished.size === 0) return [];
+    const prefix = `${dom.uuid}/`;
+    return [...this.#vanished].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
   }
 
   /** Wakes the engine when the guest's answer comes due (in this process; others apply it when they next look). */

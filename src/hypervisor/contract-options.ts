@@ -1,0 +1,25 @@
+/** Checks of the contract's options, wherever a caller hands them to a driver: INVALID_ARG naming the bad one. */
+import { ErrorCode, virtError } from '../errors.js';
+import { type DetachOptions, MAX_WAIT_MS } from '../shared/hotplug-contract.js';
+
+const KEYS = new Set(['waitMs', 'resend', 'ifPresent', 'isolate', 'ifBusy']);
+
+function bad(fn: string, what: string): never {
+  throw virtError(ErrorCode.INVALID_ARG, `${what} in ${fn}`);
+}
+
+/** The options as given, checked (an unknown key is refused: a typo must not silently change nothing). */
+export function checkDetachOptions(options: unknown, fn: string): DetachOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad(fn, 'detach options must be an object');
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!KEYS.has(k)) bad(fn, `unknown detach option '${k}' (known: ${[...KEYS].join(', ')})`);
+  const w = o.waitMs;
+  if (w !== undefined && (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WAIT_MS)) {
+    bad(fn, `waitMs must be an integer number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${String(w)}`);
+  }
+  for (const k of ['resend', 'ifPresent', 'isolate'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') bad(fn, `${k} must be a boolean, got ${String(o[k])}`);
+  }
+  if (o.ifBusy !== undefined && o.ifBusy !== 'hold' && o.ifBusy !== 'fail') bad(fn, `ifBusy must be 'hold' or 'fail', got ${String(o.ifBusy)}`);
+  return o as DetachOptions;
+}
