@@ -5,6 +5,7 @@
  * and commits the plan (or drops it) afterwards.
  */
 import { readPciAddress } from '../conf/address.js';
+import { findDeviceByContract } from '../conf/match-contract.js';
 import type { QemuHost } from '../conf/caps/types.js';
 import { setAddress } from '../conf/devices/common.js';
 import {
@@ -196,7 +197,10 @@ export function planDetach(obj: DomainObj, xml: string, flags: number, opts: Det
     checkFlags(flags, DEVICE_FLAGS, 'virDomainDetachDeviceFlags');
     const { el, macGenerated } = parseDeviceXml(xml, domainTypeOf(obj), 'detach');
     return planHalves(obj, flags, 'virDomainDetachDeviceFlags', (def, config) => {
-      const found = findDevice(def, el, config ? { macGenerated, config: true } : { macGenerated });
+      // The contract's matching (alias, address, MAC, target dev; ambiguity lists the candidates); libvirt's otherwise.
+      const found = opts.contract
+        ? findDeviceByContract(def, el, { macGenerated, config })
+        : findDevice(def, el, config ? { macGenerated, config: true } : { macGenerated });
       checkNoContradiction(found, el);
       return found;
     }, opts);
