@@ -17,7 +17,7 @@ import {
 import { bridgeNic, devicesOf, domainXml, rejectsWith } from '../core/helpers.js';
 import { type Contract, contractTest } from './harness.js';
 
-const guestTest = (name: string, fn: (c: Contract) => Promise<void>): void => contractTest(name, fn, (t) => t.simulatedGuest);
+const guestTest = (name: string, fn: (c: Contract) => Promise<void>): void => contractTest(name, fn, (t) => t.simulatedGuest && t.hotplugContract);
 
 const unplugMeta = (ack: string, extra = '') => `<vkt:unplug xmlns:vkt='urn:virtkit:test' ack='${ack}'${extra}/>`;
 const nicOf = async (dom: { getXMLDesc(): Promise<string> }): Promise<string> => devicesOf(await dom.getXMLDesc(), 'interface')[0]!;
@@ -331,3 +331,23 @@ guestTest('detach options are checked: unknown keys and bad values are INVALID_A
   await rejectsWith(dom.detachDeviceFlags(nic, 0, { resend: 'yes' } as never), ErrorCode.INVALID_ARG, /resend/);
   assert.equal(await nicCount(dom), 1);
 });
+
+contractTest(
+  'over libvirt\'s protocol: contract options are refused, libvirt\'s calls keep their answers, the pending mark is in the live XML only',
+  async (c) => {
+    const conn = await c.open({ unplugTimeoutMs: 20 });
+    const dom = await conn.defineXML(domainXml({ name: 'wire', devices: bridgeNic, metadata: unplugMeta('never') }));
+    await dom.create();
+    const nic = await nicOf(dom);
+    await rejectsWith(dom.detachDeviceFlags(nic, DeviceModify.LIVE, { waitMs: 0 }), ErrorCode.NO_SUPPORT, /hot-plug contract needs a driver that runs the domains/);
+    await rejectsWith(dom.pendingDevices(), ErrorCode.NO_SUPPORT);
+    assert.deepEqual(await dom.detachDeviceFlags(nic, DeviceModify.LIVE | DeviceModify.CONFIG), { outcome: 'pending', alias: 'net0' });
+    const live = await dom.getXMLDesc();
+    assert.match(live, /<vkh:pending alias='net0' reason='guest-not-acknowledging' state='pending'/);
+    // A libvirt client defining the dumped live XML does not carry the mark into the definition.
+    await conn.defineXML(live);
+    assert.doesNotMatch(await dom.getXMLDesc(DomainXML.INACTIVE), /vkh:/);
+    assert.equal(await nicCount(dom), 1);
+  },
+  (t) => t.simulatedGuest && !t.hotplugContract,
+);

@@ -77,7 +77,7 @@ contractTest('alias first, then address, then MAC, then target dev; other stated
   assert.equal(devicesOf(await dom.getXMLDesc(DomainXML.INACTIVE), 'disk').length, 1);
   // Missing: DEVICE_MISSING naming the rule.
   await rejectsWith(dom.detachDeviceFlags(`<interface type='bridge'><alias name='net9'/></interface>`, DeviceModify.LIVE, {}), ErrorCode.DEVICE_MISSING, /no <interface> with alias 'net9'/);
-});
+}, (t) => t.hotplugContract);
 
 contractTest('ambiguity lists every candidate with alias and address; libvirt\'s calls keep libvirt\'s message', async (c) => {
   const conn = await c.open();
@@ -105,4 +105,4 @@ contractTest('ambiguity lists every candidate with alias and address; libvirt\'s
   // Unique content is fine.
   const r = await dom.detachDeviceFlags(`<interface type='bridge'><source bridge='br1'/></interface>`, DeviceModify.LIVE, {});
   assert.equal(r.alias, 'net4');
-});
+}, (t) => t.hotplugContract);

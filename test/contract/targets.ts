@@ -16,6 +16,8 @@ export interface ContractTarget {
   domainTypes: readonly string[];
   /** The driver reads `<vkt:unplug>` (the test driver's simulated guest), so late/never/refusing guests can be staged. */
   simulatedGuest: boolean;
+  /** The driver keeps virtkit's hot-plug contract (detach options, pending devices, isolate): local drivers, not the remote one. */
+  hotplugContract: boolean;
   /** Rewrites a contract domain for this driver (e.g. disk images and kernel a real QEMU can boot); `tmp` is the connection's folder. */
   adaptDomain?: (xml: string, tmp: string) => string;
   /** Starts what the URI needs in the connection's folder (e.g. a daemon); returns how to stop it. */
@@ -25,11 +27,11 @@ export interface ContractTarget {
 const test = { domainTypes: ['qemu', 'xen'], simulatedGuest: true } as const;
 
 export const TARGETS: ContractTarget[] = [
-  { uri: 'test:///default', ...test },
-  { uri: 'test:///default?state={tmp}', ...test },
+  { uri: 'test:///default', ...test, hotplugContract: true },
+  { uri: 'test:///default?state={tmp}', ...test, hotplugContract: true },
   // h7-qemu: { uri: 'qemu:///session?root={tmp}', domainTypes: ['qemu'], simulatedGuest: false, adaptDomain: bootableGuest },
   // The remote driver against virtkitd (one daemon per connection, on a socket in its folder).
-  { uri: 'test+unix:///default?socket={tmp}/sock', ...test, prepare: serveVirtkitd },
+  { uri: 'test+unix:///default?socket={tmp}/sock', ...test, hotplugContract: false, prepare: serveVirtkitd },
   ...fromEnvironment(process.env.VIRTKIT_CONTRACT_URIS),
 ];
 
@@ -37,5 +39,5 @@ function fromEnvironment(text: string | undefined): ContractTarget[] {
   return (text ?? '')
     .split(/\s+/)
     .filter(Boolean)
-    .map((uri) => ({ uri, domainTypes: ['qemu'], simulatedGuest: uri.startsWith('test') }));
+    .map((uri) => ({ uri, domainTypes: ['qemu'], simulatedGuest: uri.startsWith('test'), hotplugContract: !/^[a-z]+\+/.test(uri) }));
 }
