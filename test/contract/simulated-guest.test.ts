@@ -87,7 +87,7 @@ guestTest('guest that refuses: error while waiting, device-removal-failed, confi
 
 guestTest('a refusal after the wait only shows as the event; the device stays and may be requested again', async (c) => {
   const conn = await c.open({ unplugTimeoutMs: 10 });
-  const dom = await conn.defineXML(domainXml({ name: 'ev7', devices: bridgeNic, metadata: unplugMeta('reject', 80) }));
+  const dom = await conn.defineXML(domainXml({ name: 'ev7', devices: bridgeNic, metadata: unplugMeta('reject', 400) }));
   await dom.create();
   const failed = await nextEvent(conn, 'device-removal-failed');
   assert.equal((await dom.detachDevice(await nicOf(dom))).outcome, 'pending');
