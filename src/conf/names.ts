@@ -12,6 +12,7 @@ import type { DomainDef } from './domain.js';
 import type { Flavour } from './flavour.js';
 import { isQ35, isX86Arch } from './qemu/machine-kind.js';
 import { assignUsbPorts } from './usb-ports.js';
+import { own } from '../shared/own.js';
 
 /** Host-side naming context for one running domain. */
 export interface LiveNaming {
@@ -112,7 +113,7 @@ function aliasFor(dev: XmlElement, def: DomainDef, used: Set<string>): string | 
       // qemuAssignDeviceAliases skips a balloon of model 'none': there is no device to name.
       return dev.attr('model') === 'none' ? undefined : nextIndexed('balloon', used);
     default: {
-      const p = simplePrefix[dev.name];
+      const p = own(simplePrefix, dev.name);
       return p ? nextIndexed(p, used) : undefined;
     }
   }

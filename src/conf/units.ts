@@ -1,5 +1,6 @@
 /** Memory sizes with libvirt's unit suffixes, normalised to KiB as libvirt stores them. */
 import { ErrorCode, virtError } from '../errors.js';
+import { own } from '../shared/own.js';
 
 const scale: Record<string, number> = {
   b: 1,
@@ -28,7 +29,7 @@ const scale: Record<string, number> = {
 /** Converts a sized value to bytes (exact); throws XML_ERROR naming `what`. */
 export function toBytes(value: string, unit: string | undefined, what: string): bigint {
   const u = (unit ?? 'bytes').toLowerCase();
-  const factor = Object.hasOwn(scale, u) ? scale[u] : undefined;
+  const factor = own(scale, u);
   if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);
   const v = value.trim();
   if (!/^\d+$/.test(v)) throw virtError(ErrorCode.XML_ERROR, `invalid value '${value}' for ${what}: expected a non-negative integer`);
@@ -38,7 +39,7 @@ export function toBytes(value: string, unit: string | undefined, what: string): 
 /** Converts `<memory unit='X'>N</memory>` to KiB, rounding up like libvirt; throws XML_ERROR naming `what`. */
 export function toKiB(value: string, unit: string | undefined, what: string): number {
   const u = (unit ?? 'KiB').toLowerCase();
-  const factor = scale[u];
+  const factor = own(scale, u);
   if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);
   const v = value.trim();
   if (!/^\d+$/.test(v)) throw virtError(ErrorCode.XML_ERROR, `invalid value '${value}' for ${what}: expected a non-negative integer`);

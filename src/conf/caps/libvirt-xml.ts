@@ -37,11 +37,11 @@ export function loadLibvirtCapsXml(xml: string): QemuCaps {
   for (const e of root.elements()) {
     const accel = e.attr('type') as Accel | undefined;
     if (e.name === 'flag') flags.add(e.attr('name') ?? '');
-    else if (e.name === 'cpu' && accel !== undefined && accel in cpuNames) {
+    else if (e.name === 'cpu' && accel !== undefined && Object.hasOwn(cpuNames, accel)) {
       const name = e.attr('name');
       const typeName = e.attr('typename');
       if (name && typeName) cpuNames[accel].set(typeName, name);
-    } else if (e.name === 'machine' && accel !== undefined && accel in machineEls) machineEls[accel].push(e);
+    } else if (e.name === 'machine' && accel !== undefined && Object.hasOwn(machineEls, accel)) machineEls[accel].push(e);
   }
   const machines = {
     kvm: machineEls.kvm.map((m) => machineOf(m, cpuNames.kvm)),

@@ -5,6 +5,7 @@
  */
 import type { DomainDef } from '../domain.js';
 import { sortChildren } from './domain-format.js';
+import { own } from '../../shared/own.js';
 
 const INFO = ['boot', 'alias', 'master', 'rom', 'acpi', 'address'];
 const CHR = ['source', 'protocol', 'log', 'target', ...INFO];
@@ -49,7 +50,7 @@ export function sortDeviceChildren(def: DomainDef): void {
   }
   for (const dev of def.deviceElements()) {
     // A hostdev NIC prints its host device part (driver, source) the way <hostdev> does.
-    const order = dev.name === 'interface' && dev.attr('type') === 'hostdev' ? HOSTDEV_NIC : CHILD_ORDER[dev.name];
+    const order = dev.name === 'interface' && dev.attr('type') === 'hostdev' ? HOSTDEV_NIC : own(CHILD_ORDER, dev.name);
     if (order && dev.children.length > 1) sortChildren(dev, order);
   }
   const cputune = def.root.child('cputune');

@@ -2,6 +2,7 @@
 import { accelOf, capsForEmulator, emulatorFor } from '../caps/machines.js';
 import type { Accel, QemuCaps, QemuDriverConfig, QemuHost } from '../caps/types.js';
 import type { DomainDef } from '../domain.js';
+import { own } from '../../shared/own.js';
 
 export interface QemuContext {
   host: QemuHost;
@@ -18,7 +19,7 @@ export interface QemuContext {
 const QEMU_ARCH: Record<string, string> = { i686: 'i386', armv6l: 'arm', armv7l: 'arm', ppc64le: 'ppc64' };
 
 export function defaultEmulator(host: QemuHost, arch: string): string {
-  return emulatorFor(host, arch) ?? `/usr/bin/qemu-system-${QEMU_ARCH[arch] ?? arch}`;
+  return emulatorFor(host, arch) ?? `/usr/bin/qemu-system-${own(QEMU_ARCH, arch) ?? arch}`;
 }
 
 export function qemuContext(def: DomainDef, host: QemuHost): QemuContext {

@@ -11,6 +11,7 @@ import { CAP } from '../caps/flags.js';
 import type { DomainDef } from '../domain.js';
 import type { QemuContext } from './context.js';
 import { isI440fx, isQ35, isX86Arch } from './machine-kind.js';
+import { own } from '../../shared/own.js';
 
 const controllerIndex = (c: { attr(n: string): string | undefined }): number => Number(c.attr('index') ?? 0);
 
@@ -123,7 +124,7 @@ export function defaultAudio(def: DomainDef, ctx: QemuContext): ReturnType<typeo
   if (add && passthrough) {
     const env = cfg.env?.['QEMU_AUDIO_DRV'];
     if (env === undefined) add = false;
-    else backend = AUDIO_ENV_NAMES[env] ?? env;
+    else backend = own(AUDIO_ENV_NAMES, env) ?? env;
   }
   if (add && backend === 'sdl') sdlDriver = cfg.env?.['SDL_AUDIODRIVER'];
   if (!add) return undefined;

@@ -13,6 +13,7 @@ import type { DomainDef } from '../domain.js';
 import type { QemuContext } from './context.js';
 import { assignDriveAddress } from './drive-address.js';
 import { isX86Arch } from './machine-kind.js';
+import { own } from '../../shared/own.js';
 
 const attrFirst = (e: XmlElement, name: string, value: string): void => {
   if (!e.hasAttr(name)) e.attrs.unshift([name, value]);
@@ -119,7 +120,7 @@ function chrDefaults(chr: XmlElement, ctx: QemuContext): void {
   if (chr.name === 'serial' && isX86Arch(ctx.arch)) {
     const t = chrTarget(chr);
     if (!t.hasAttr('type')) t.attrs.unshift(['type', 'isa-serial']);
-    const model = SERIAL_MODEL[t.attr('type')!];
+    const model = own(SERIAL_MODEL, t.attr('type'));
     if (model && !t.child('model')) t.append(el('model', { name: model }));
   }
   if ((chr.attr('type') ?? 'pty') === 'unix') {
@@ -168,7 +169,7 @@ export function videoDefaults(video: XmlElement, ctx: QemuContext): void {
     if (!model.hasAttr('vgamem')) model.setAttr('vgamem', 16384);
     if (!model.hasAttr('ram')) model.setAttr('ram', VIDEO_RAM['qxl']!);
   }
-  if (!model.hasAttr('vram') && VIDEO_RAM[type]) model.setAttr('vram', VIDEO_RAM[type]!);
+  if (!model.hasAttr('vram') && own(VIDEO_RAM, type)) model.setAttr('vram', own(VIDEO_RAM, type)!);
   for (const a of ['ram', 'vram']) {
     const v = model.attr(a);
     if (v !== undefined && /^\d+$/.test(v)) model.setAttr(a, pow2(Number(v)));

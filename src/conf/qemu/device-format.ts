@@ -8,6 +8,7 @@ import { el, type XmlElement } from '../../xml/index.js';
 import { DISK_ORDER } from '../devices/kinds.js';
 import type { DomainDef } from '../domain.js';
 import { toBytes } from '../units.js';
+import { own } from '../../shared/own.js';
 
 const DEFAULT_PORT: Record<string, number> = {
   http: 80,
@@ -27,7 +28,7 @@ const DEFAULT_PORT: Record<string, number> = {
 function networkSource(src: XmlElement): void {
   const protocol = src.attr('protocol');
   if (!protocol) return;
-  const port = DEFAULT_PORT[protocol];
+  const port = own(DEFAULT_PORT, protocol);
   for (const host of src.elements('host')) {
     if (port !== undefined && !host.hasAttr('port') && host.attr('transport') !== 'unix' && !host.hasAttr('socket')) host.setAttr('port', port);
   }

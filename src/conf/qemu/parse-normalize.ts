@@ -6,6 +6,7 @@
 import { el, type XmlElement } from '../../xml/index.js';
 import { driveAddressElement, pciAddressElement, readDriveAddress, readPciAddress } from '../address.js';
 import type { DomainDef } from '../domain.js';
+import { own } from '../../shared/own.js';
 
 const COMPANION_PORT: Record<string, number> = { 'ich9-uhci1': 0, 'ich9-uhci2': 2, 'ich9-uhci3': 4 };
 
@@ -67,7 +68,7 @@ export function parseNormalize(def: DomainDef): void {
   for (const dev of def.deviceElements()) {
     canonicalAddress(dev);
     if (dev.name === 'controller' && dev.attr('type') === 'usb') {
-      const port = COMPANION_PORT[dev.attr('model') ?? ''];
+      const port = own(COMPANION_PORT, dev.attr('model'));
       if (port !== undefined && !dev.child('master')) {
         const at = dev.children.findIndex((c) => c.kind === 'element' && (c.name === 'alias' || c.name === 'address'));
         const master = el('master', { startport: port });

@@ -17,6 +17,7 @@ import type { DomainDef } from '../domain.js';
 import { busOf, type PciAddressSet as AddressSet, PciAddressSet } from './pci-bus.js';
 import { Connect, type ConnectContext, deviceConnect } from './pci-connect.js';
 import { isI440fx, isQ35 } from './machine-kind.js';
+import { own } from '../../shared/own.js';
 
 /** A device and what it can plug into. */
 interface Info {
@@ -379,7 +380,7 @@ function markMultifunction(def: DomainDef): void {
 /** `<model name>`, chassis and port numbers libvirt fills in for PCI controllers. */
 function controllerDefaults(def: DomainDef, c: XmlElement, caps: QemuCaps | undefined): void {
   const model = c.attr('model');
-  const name = MODEL_NAMES[model ?? ''] ?? (model === 'pcie-root-port' ? (hasCap(caps, CAP.PCIE_ROOT_PORT) ? 'pcie-root-port' : 'ioh3420') : undefined);
+  const name = own(MODEL_NAMES, model) ?? (model === 'pcie-root-port' ? (hasCap(caps, CAP.PCIE_ROOT_PORT) ? 'pcie-root-port' : 'ioh3420') : undefined);
   if (name && !c.child('model')) insertFirst(c, el('model', { name }));
   const a = present(c);
   const idx = index(c);

@@ -10,6 +10,7 @@ import type { XmlElement } from '../../../xml/index.js';
 import type { JsonObject } from '../qmp/protocol.js';
 import { controllerId, pciProps, usbProps } from './placement.js';
 import { absolutePath, checkQemuId, optValue } from './qemu-opts.js';
+import { own } from '../../../shared/own.js';
 
 const unsupported = (what: string): never => {
   throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `${what} is not supported by virtkit's QEMU driver`);
@@ -50,7 +51,7 @@ export function controllerDevice(def: DomainDef, c: XmlElement): JsonObject | un
   switch (type) {
     case 'pci': {
       if (model === 'pci-root' || model === 'pcie-root') return undefined;
-      const driver = c.child('model')?.attr('name') ?? PCI_MODELS[model ?? ''];
+      const driver = c.child('model')?.attr('name') ?? own(PCI_MODELS, model);
       if (!driver || (!Object.values(PCI_MODELS).includes(driver) && driver !== 'ioh3420')) unsupported(`PCI controller model '${model ?? ''}'`);
       const target = c.child('target');
       const id = checkQemuId(controllerId(c), 'controller alias');
@@ -64,7 +65,7 @@ export function controllerDevice(def: DomainDef, c: XmlElement): JsonObject | un
     }
     case 'usb': {
       if (model === 'none') return undefined;
-      const driver = USB_MODELS[model ?? 'piix3-uhci'];
+      const driver = own(USB_MODELS, model ?? 'piix3-uhci');
       if (!driver) return unsupported(`USB controller model '${model}'`);
       const props: JsonObject = { driver, id: checkQemuId(controllerId(c), 'controller alias') };
       const ports = int(c.attr('ports'));
@@ -72,7 +73,7 @@ export function controllerDevice(def: DomainDef, c: XmlElement): JsonObject | un
       return { ...props, ...place() };
     }
     case 'scsi': {
-      const driver = SCSI_MODELS[model ?? 'lsilogic'];
+      const driver = own(SCSI_MODELS, model ?? 'lsilogic');
       if (!driver) return unsupported(`SCSI controller model '${model}'`);
       return { driver, id: checkQemuId(controllerId(c), 'controller alias'), ...place() };
     }
@@ -164,7 +165,8 @@ export function miscArgs(def: DomainDef): { objects: JsonObject[]; devices: Json
         const type = dev.attr('type') ?? '';
         if (bus === 'ps2') break; // the i8042 of pc/q35
         const usb: Record<string, string> = { tablet: 'usb-tablet', mouse: 'usb-mouse', keyboard: 'usb-kbd' };
-        if (bus === 'usb' && usb[type]) devices.push({ driver: usb[type], id: alias(), ...usbProps(def, dev) });
+        const usbDriver = bus === 'usb' ? own(usb, type) : undefined;
+        if (usbDriver) devices.push({ driver: usbDriver, id: alias(), ...usbProps(def, dev) });
         else unsupported(`input device '${type}' on bus '${bus}'`);
         break;
       }
@@ -178,7 +180,7 @@ export function miscArgs(def: DomainDef): { objects: JsonObject[]; devices: Json
         const model = dev.child('model')?.attr('type') ?? 'cirrus';
         if (model === 'none') break;
         const drivers: Record<string, string> = { cirrus: 'cirrus-vga', vga: 'VGA', virtio: 'virtio-vga' };
-        const driver = drivers[model];
+        const driver = own(drivers, model);
         if (!driver) unsupported(`video model '${model}'`);
         devices.push({ driver, id: alias(), ...pciProps(def, dev) });
         break;

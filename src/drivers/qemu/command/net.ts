@@ -10,6 +10,7 @@ import type { XmlElement } from '../../../xml/index.js';
 import type { JsonObject } from '../qmp/protocol.js';
 import { pciProps } from './placement.js';
 import { checkQemuId } from './qemu-opts.js';
+import { own } from '../../../shared/own.js';
 
 export interface TapSpec {
   /** Interface name (`vnet3`, or the user's `<target dev>`). */
@@ -63,13 +64,13 @@ export function netObjects(def: DomainDef, iface: XmlElement): NetObjects {
   const alias = readAlias(iface);
   if (alias === undefined) throw virtError(ErrorCode.INTERNAL_ERROR, `interface of type '${type}' has no alias`);
   checkQemuId(alias, 'interface alias');
-  if (!(type in NET_TYPES)) {
+  if (!Object.hasOwn(NET_TYPES, type)) {
     throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `interface type '${type}' is not supported by virtkit's QEMU driver (use user, ethernet or bridge)`);
   }
   const mac = iface.child('mac')?.attr('address');
   if (mac === undefined) throw virtError(ErrorCode.INTERNAL_ERROR, `interface '${alias}' has no MAC address`);
   const modelName = iface.child('model')?.attr('type') ?? DEFAULT_MODEL;
-  const driver = MODELS[modelName];
+  const driver = own(MODELS, modelName);
   if (!driver) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `interface model '${modelName}' is not supported by virtkit's QEMU driver`);
   const id = netdevId(alias);
   let netdev: JsonObject;
