@@ -87,3 +87,21 @@ export function checkFunctionArg<T extends (...args: never[]) => unknown>(v: unk
   if (typeof v !== 'function') throw invalid(name, fn, 'a function', v);
   return v as T;
 }
+
+/**
+ * An options object whose fields are strings, except the named booleans and string-or-number
+ * fields; absent (undefined) fields are fine. For the device builders' virsh-style options.
+ */
+export function checkFieldsArg(v: unknown, name: string, fn: string, kinds: { booleans?: string[]; numeric?: string[] } = {}): void {
+  const opts = checkOptionsArg<Record<string, unknown>>(v, name, fn);
+  for (const [k, x] of Object.entries(opts)) {
+    if (x === undefined) continue;
+    if (kinds.booleans?.includes(k)) {
+      if (typeof x !== 'boolean') throw invalid(`${name}.${k}`, fn, 'a boolean', x);
+    } else if (kinds.numeric?.includes(k)) {
+      if (typeof x !== 'string' && !(typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= MAX_INT32)) {
+        throw invalid(`${name}.${k}`, fn, 'a string or a non-negative integer', x);
+      }
+    } else if (typeof x !== 'string') throw invalid(`${name}.${k}`, fn, 'a string', x);
+  }
+}

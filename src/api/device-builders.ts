@@ -5,6 +5,7 @@
  * CLI and any other caller get the same documents.
  */
 import { ErrorCode, VirtError } from '../errors.js';
+import { checkFieldsArg, checkStringArg } from './args.js';
 import { el, parseXml, serializeXml, type XmlElement } from '../xml/index.js';
 
 /** virsh attach-disk's options (`virsh help attach-disk`). */
@@ -116,6 +117,7 @@ function addressParts(text: string, count: number, radix: number, spec: string):
 
 /** Parses virsh's `--address` syntax into an `<address>` element. */
 export function buildAddressElement(spec: string, multifunction = false): XmlElement {
+  checkStringArg(spec, 'spec', 'buildAddressElement');
   const colon = spec.indexOf(':');
   const kind = colon < 0 ? '' : spec.slice(0, colon);
   const rest = spec.slice(colon + 1);
@@ -173,6 +175,7 @@ function networkDiskSource(opts: DiskBuildOptions): XmlElement {
  * written as given (the driver's parser judges it), like virsh does.
  */
 export function buildDiskElement(opts: DiskBuildOptions): XmlElement {
+  checkFieldsArg(opts, 'opts', 'buildDiskElement', { booleans: ['rawio', 'multifunction'], numeric: ['iothread'] });
   if (!opts.target) throw invalid('disk target is required (e.g. vdb)');
   oneOf(opts.sourceType, DISK_SOURCE_TYPES, 'disk source type');
   oneOf(opts.mode, DISK_MODES, 'disk mode');
@@ -262,6 +265,7 @@ function interfaceSource(opts: InterfaceBuildOptions): XmlElement | undefined {
  * judges it when the device is attached, as libvirt's does.
  */
 export function buildInterfaceElement(opts: InterfaceBuildOptions): XmlElement {
+  checkFieldsArg(opts, 'opts', 'buildInterfaceElement', { booleans: ['managed'] });
   oneOf(opts.type, NIC_TYPES, 'interface type');
   if (NIC_TYPES_WITH_SOURCE.has(opts.type) && !opts.source) throw invalid(`interface type '${opts.type}' needs a source`);
   if (opts.type === 'vhostuser') {
@@ -312,6 +316,8 @@ function isRemovable(disk: XmlElement): boolean {
  * as virsh detach-disk and change-media find it. `removable` keeps CD-ROM/floppy drives only.
  */
 export function findDiskElement(domainXml: string, targetOrPath: string, removable = false): XmlElement {
+  checkStringArg(domainXml, 'domainXml', 'findDiskElement');
+  checkStringArg(targetOrPath, 'targetOrPath', 'findDiskElement');
   for (const d of devicesOf(domainXml)) {
     if (d.name !== 'disk' || (removable && !isRemovable(d))) continue;
     if (d.child('target')?.attr('dev') === targetOrPath || diskSourcePath(d) === targetOrPath) return d;
@@ -326,6 +332,9 @@ export function buildDiskMatchXml(domainXml: string, targetOrPath: string): stri
 
 /** virsh detach-interface's device XML: the `<interface>` of this type (and MAC) cut from `domainXml`. */
 export function buildInterfaceMatchXml(domainXml: string, type: string, mac?: string): string {
+  checkStringArg(domainXml, 'domainXml', 'buildInterfaceMatchXml');
+  checkStringArg(type, 'type', 'buildInterfaceMatchXml');
+  if (mac !== undefined) checkStringArg(mac, 'mac', 'buildInterfaceMatchXml');
   const ofType = devicesOf(domainXml).filter((d) => d.name === 'interface' && d.attr('type') === type);
   if (ofType.length === 0) throw new VirtError(ErrorCode.DEVICE_MISSING, `No interface found whose type is ${type}`);
   if (mac === undefined) {
@@ -354,6 +363,9 @@ export function buildInterfaceMatchXml(domainXml: string, type: string, mac?: st
  * source) from `domainXml` with its `<source>` removed, added or replaced.
  */
 export function buildMediaChangeXml(domainXml: string, path: string, opts: MediaChangeOptions): string {
+  checkStringArg(domainXml, 'domainXml', 'buildMediaChangeXml');
+  checkStringArg(path, 'path', 'buildMediaChangeXml');
+  checkFieldsArg(opts, 'opts', 'buildMediaChangeXml', { booleans: ['block'] });
   const disk = findDiskElement(domainXml, path, true).clone();
   const target = disk.child('target')?.attr('dev') ?? path;
   const current = disk.child('source');

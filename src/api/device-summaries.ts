@@ -3,6 +3,7 @@
  * disks and NICs a domain has and the names libvirt allocated for them.
  */
 import { parseXml, type XmlElement } from '../xml/index.js';
+import { checkStringArg } from './args.js';
 
 /** One domblklist row; `type`/`device` are what `--details` adds. */
 export interface DiskSummary {
@@ -47,6 +48,7 @@ function diskSource(disk: XmlElement): string | undefined {
 
 /** The disks of a domain in document order, as virsh domblklist lists them (disks without a target are skipped). */
 export function listDisks(domainXml: string, _options: { details?: boolean } = {}): DiskSummary[] {
+  checkStringArg(domainXml, 'domainXml', 'listDisks');
   const rows: DiskSummary[] = [];
   for (const disk of devices(domainXml, 'disk')) {
     const target = disk.child('target')?.attr('dev');
@@ -69,6 +71,7 @@ function interfaceSource(iface: XmlElement): string | undefined {
 
 /** The NICs of a domain in document order, as virsh domiflist lists them. */
 export function listInterfaces(domainXml: string): InterfaceSummary[] {
+  checkStringArg(domainXml, 'domainXml', 'listInterfaces');
   return devices(domainXml, 'interface').map((iface) => ({
     interface: iface.child('target')?.attr('dev'),
     type: iface.attr('type') ?? '',

@@ -3,7 +3,7 @@ export { DomainDef, type OsDef } from './domain.js';
 export { parseDomainXml, parseDeviceXml, stripRuntimeNames, type ParsedDevice, type DevicePurpose } from './parse.js';
 export { applyDomainDefaults, applyDeviceDefaults, placeDevice } from './defaults.js';
 export { validateDomainName, validateDevicesTogether } from './validate.js';
-export { checkDefinitionSize, checkDeviceSize, MAX_DEVICE_NODES } from './limits.js';
+export { checkDefinitionSize, checkDeviceCount, checkDeviceSize, MAX_DEVICE_NODES, MAX_DEVICES } from './limits.js';
 export { assignLiveNames, type LiveNaming } from './names.js';
 export { findDevice, findByAlias, checkNoContradiction, type MatchOptions } from './match.js';
 export { updateDeviceElement, type UpdateOptions, type UpdateOutcome } from './update.js';

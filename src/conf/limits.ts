@@ -13,6 +13,22 @@ import { formattedSize, MAX_XML_DEPTH, MAX_XML_LENGTH, MAX_XML_NODES, type XmlEl
  */
 export const MAX_DEVICE_NODES = 2_000;
 
+/**
+ * Most devices in one domain. Several define-time steps follow libvirt's algorithms, which are
+ * quadratic in the number of devices (controller insertion order, port and alias numbering,
+ * address assignment); this bound keeps each call well under a second. libvirt's largest test
+ * domains hold ~250 devices (243 of them controllers).
+ */
+export const MAX_DEVICES = 512;
+
+/** Refuses a `<devices>` element with more than MAX_DEVICES devices. */
+export function checkDeviceCount(devices: XmlElement | undefined): void {
+  if (!devices) return;
+  let all = 0;
+  for (const c of devices.children) if (c.kind === 'element') all++;
+  if (all > MAX_DEVICES) throw virtError(ErrorCode.XML_ERROR, `the domain would hold ${all} devices, over the limit of ${MAX_DEVICES}`);
+}
+
 /** Refuses a device element holding more than MAX_DEVICE_NODES nodes (stops counting at the limit). */
 export function checkDeviceSize(dev: XmlElement): void {
   let nodes = 0;

@@ -6,7 +6,7 @@ import { validateDevice } from './devices/index.js';
 import type { DomainDef } from './domain.js';
 import { DOMAIN_TYPES } from './flavour.js';
 import { formatPciAddress, readPciAddress } from './address.js';
-import { checkDefinitionSize } from './limits.js';
+import { checkDefinitionSize, checkDeviceCount } from './limits.js';
 
 /** Domain names: non-empty, no '/', no control characters (they become file names and CLI arguments). */
 export function validateDomainName(name: string): void {
@@ -29,12 +29,14 @@ export function validateDomainShape(def: DomainDef): void {
   }
   const vcpu = root.childText('vcpu');
   if (vcpu !== undefined && !/^[1-9]\d*$/.test(vcpu)) throw virtError(ErrorCode.XML_ERROR, `invalid vcpu count '${vcpu}': expected a positive integer`);
+  checkDeviceCount(root.child('devices'));
   for (const dev of def.deviceElements()) validateDevice(dev);
 }
 
 /** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses; and the definition's size. */
 export function validateDevicesTogether(def: DomainDef): void {
   checkDefinitionSize(def.root);
+  checkDeviceCount(def.root.child('devices'));
   const targets = new Map<string, string>();
   for (const disk of def.elementsNamed('disk')) {
     const t = disk.child('target')?.attr('dev') ?? '';
