@@ -14,6 +14,7 @@ import {
 import type { Driver } from '../drivers/driver.js';
 import { openDriver, type OpenOptions } from '../drivers/registry.js';
 import { Domain } from './domain.js';
+import type { DefineOptions } from '../shared/hotplug-contract.js';
 import type { DomainEventType, EventOf } from '../shared/events.js';
 import { eventStream, type EventStream, type EventStreamOptions } from './event-stream.js';
 
@@ -128,15 +129,22 @@ export class Connection {
   }
 
   /** virDomainDefineXML */
-  defineXML(xml: string | Uint8Array): Promise<Domain> {
-    return this.defineXMLFlags(xml, 0);
+  defineXML(xml: string | Uint8Array, options?: DefineOptions): Promise<Domain> {
+    return this.defineXMLFlags(xml, 0, options);
   }
-  /** virDomainDefineXMLFlags (DomainDefine.VALIDATE checks libvirt's RelaxNG schema). */
-  async defineXMLFlags(xml: string | Uint8Array, flags: number): Promise<Domain> {
+  /**
+   * virDomainDefineXMLFlags (DomainDefine.VALIDATE checks libvirt's RelaxNG schema). With options, the
+   * hot-plug contract's define: `hotplugSlots: N` reserves N free hot-plug slots (q35: empty pcie-root-ports).
+   */
+  async defineXMLFlags(xml: string | Uint8Array, flags: number, options?: DefineOptions): Promise<Domain> {
     const fn = 'virDomainDefineXMLFlags';
     const text = checkXmlArg(xml, 'xml', fn, 'domain definition');
     checkFlagsArg(flags, fn);
-    return new Domain(this.#driver, await this.driver.defineXML(text, flags));
+    if (options === undefined) return new Domain(this.#driver, await this.driver.defineXML(text, flags));
+    if (!this.driver.hotplugContract) {
+      throw virtError(ErrorCode.NO_SUPPORT, `define options: virtkit's hot-plug contract needs a driver that runs the domains (test:///, qemu:///); '${this.driver.uri}' cannot carry it`);
+    }
+    return new Domain(this.#driver, await this.driver.defineXML(text, flags, options));
   }
   /** virDomainCreateXML: starts a transient domain. */
   async createXML(xml: string | Uint8Array, flags = 0): Promise<Domain> {

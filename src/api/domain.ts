@@ -180,6 +180,15 @@ export class Domain {
     return contractCall(this.#driver, 'pendingDevices', (d) => d.pendingDevices!(this.#ref));
   }
   /**
+   * The hot-plug contract: adds a device plugged live only to the persistent definition with the MAC
+   * and PCI address it has in the guest (libvirt callers who attach live and config in two calls get
+   * two MACs), so it comes back in the same slot after a restart.
+   */
+  async persistDevice(alias: string): Promise<AttachResult> {
+    checkStringArg(alias, 'alias', 'persistDevice', { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
+    return contractCall(this.#driver, 'persistDevice', (d) => d.persistDevice!(this.#ref, alias));
+  }
+  /**
    * The hot-plug contract: cuts a device whose unplug is pending off from the host without the guest's
    * help (an interface's link goes down and its tap leaves its bridge; a disk loses access to its image)
    * and marks it `pending-until-shutdown`. It leaves when the guest acknowledges, or with the domain.

@@ -16,7 +16,7 @@ import { event } from './commands/event.js';
 import { makeHelp } from './commands/help.js';
 import { attachInterface, detachInterface } from './commands/interface.js';
 import { destroy, resume, shutdown, start, suspend } from './commands/lifecycle.js';
-import { isolateDeviceCommand, pendingDevicesCommand } from './commands/hotplug-contract.js';
+import { isolateDeviceCommand, pendingDevicesCommand, persistDeviceCommand } from './commands/hotplug-contract.js';
 import { list } from './commands/list.js';
 import { cd, connect, echo, exit, hostname, pwd, quit, uri, version } from './commands/misc.js';
 import { undefine } from './commands/undefine.js';
@@ -49,6 +49,7 @@ export const COMMANDS: readonly CommandDef[] = [
   detachInterface,
   pendingDevicesCommand,
   isolateDeviceCommand,
+  persistDeviceCommand,
   changeMedia,
   domblklist,
   domiflist,

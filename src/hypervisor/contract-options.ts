@@ -1,6 +1,7 @@
 /** Checks of the contract's options, wherever a caller hands them to a driver: INVALID_ARG naming the bad one. */
 import { ErrorCode, virtError } from '../errors.js';
 import { type DetachOptions, MAX_WAIT_MS } from '../shared/hotplug-contract.js';
+import { checkHotplugSlots } from './hotplug-slots.js';
 
 const KEYS = new Set(['waitMs', 'resend', 'ifPresent', 'isolate', 'ifBusy']);
 
@@ -22,4 +23,13 @@ export function checkDetachOptions(options: unknown, fn: string): DetachOptions 
   }
   if (o.ifBusy !== undefined && o.ifBusy !== 'hold' && o.ifBusy !== 'fail') bad(fn, `ifBusy must be 'hold' or 'fail', got ${String(o.ifBusy)}`);
   return o as DetachOptions;
+}
+
+/** The define options as given, checked; the number of hot-plug slots to reserve (0: a plain define). */
+export function checkDefineOptions(options: unknown, fn: string): number {
+  if (options === undefined) return 0;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad(fn, 'define options must be an object');
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'hotplugSlots') bad(fn, `unknown define option '${k}' (known: hotplugSlots)`);
+  return o.hotplugSlots === undefined ? 0 : checkHotplugSlots(o.hotplugSlots, fn);
 }

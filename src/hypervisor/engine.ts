@@ -10,16 +10,17 @@ import { checkFlags, type DomainDef, parseDomainXml } from '../conf/index.js';
 import { ErrorCode } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
-import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
+import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
 import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason } from '../shared/flags.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../shared/driver.js';
 import { configDef, configXml, type DomainObj, liveDomain, refOf } from './domain-obj.js';
 import { type DomainKey, EngineCore, type EngineOptions } from './engine-core.js';
 import { inactiveOf } from './naming.js';
-import { checkDetachOptions } from './contract-options.js';
+import { checkDefineOptions, checkDetachOptions } from './contract-options.js';
+import { withHotplugSlots } from './hotplug-slots.js';
 import { type DetachCall, isolatePending, runDetach } from './detach.js';
 import { pendingDevices as listPending, reasonOf, stateOf, stripPendingMark, withPendingMark } from './pending.js';
-import { type DetachPlan, planAttach, planDetach, planDetachAlias, planUpdate } from './plan-hotplug.js';
+import { type DetachPlan, planAttach, planDetach, planDetachAlias, planPersist, planUpdate } from './plan-hotplug.js';
 import {
   bootEvents,
   checkCreate,
@@ -146,11 +147,14 @@ export class Engine implements Driver {
     return this.#read(dom, refOf);
   }
 
-  async defineXML(xml: string, flags: number): Promise<DomainRef> {
+  /** virDomainDefineXMLFlags; with options, the contract's define (`hotplugSlots`: free hot-plug slots reserved). */
+  async defineXML(xml: string, flags: number, options?: DefineOptions): Promise<DomainRef> {
     this.#core.check();
     checkFlags(flags, 1, 'virDomainDefineXMLFlags');
+    const slots = checkDefineOptions(options, 'virDomainDefineXMLFlags');
     if (flags & 1) await validateAgainstSchema(xml);
-    const def = parseDomainXml(xml, { qemuHost: this.#core.qemuHost });
+    const parse = (text: string): DomainDef => parseDomainXml(text, { qemuHost: this.#core.qemuHost });
+    const def = slots === 0 ? parse(xml) : withHotplugSlots(xml, slots, parse);
     stripPendingMark(def);
     const core = this.#core;
     return core.store.withDomain(def.name, () =>
@@ -369,6 +373,20 @@ export class Engine implements Driver {
       if (call.contract) return outcome;
       // libvirt's calls keep their result shape.
       return outcome.alias === undefined ? { outcome: outcome.outcome } : { outcome: outcome.outcome, alias: outcome.alias };
+    });
+  }
+
+  /**
+   * The contract's persistDevice: adds a live device (by alias) to the persistent definition with the
+   * same MAC and PCI address it has in the guest, so it comes back where it is after a restart.
+   */
+  persistDevice(dom: DomainRef, alias: string): Promise<AttachResult> {
+    const core = this.#core;
+    return core.locked(dom, async (obj) => {
+      const config = planPersist(obj, alias, core.qemuHost);
+      // Config only: no device event.
+      core.commit(obj.name, { ...obj, config }, []);
+      return { alias };
     });
   }
 

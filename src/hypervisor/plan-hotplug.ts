@@ -17,6 +17,7 @@ import {
   type DomainDef,
   findByAlias,
   findDevice,
+  type Flavour,
   type Impact,
   parseDeviceXml,
   placeDevice,
@@ -25,9 +26,9 @@ import {
   updateDeviceElement,
   validateDevicesTogether,
 } from '../conf/index.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, VirtError, virtError } from '../errors.js';
 import { DeviceModify } from '../shared/flags.js';
-import type { XmlElement } from '../xml/index.js';
+import { serializeXml, type XmlElement } from '../xml/index.js';
 import type { DeviceUpdate } from './backend.js';
 import { configDef, type DomainObj, domainTypeOf, type LiveState, type PendingUnplug, storeXml } from './domain-obj.js';
 import { type Counters, namingFor } from './naming.js';
@@ -77,18 +78,8 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
   if (impact.live) hotplug.checkLiveAttach(el);
 
   const plan: AttachPlan = {};
-  let configDev: XmlElement | undefined;
-  if (impact.config) {
-    const def = configDef(obj)!;
-    configDev = el.clone();
-    defaultControllerIndex(configDev, def);
-    checkNewDiskTarget(configDev, def.deviceElements(), ErrorCode.OPERATION_INVALID);
-    checkNewController(configDev, def.deviceElements());
-    def.addDevice(configDev);
-    placeDevice(def, configDev, flavour, { allowNewPorts: true, qemuHost });
-    validateDevicesTogether(def);
-    plan.config = storeXml(def.toXml());
-  }
+  let config: { def: DomainDef; dev: XmlElement } | undefined;
+  if (impact.config) config = configAttach(obj, el, flavour, qemuHost);
 
   if (impact.live) {
     const live = obj.live!;
@@ -97,10 +88,14 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
     defaultControllerIndex(dev, def);
     checkNewDiskTarget(dev, def.deviceElements(), ErrorCode.OPERATION_FAILED);
     checkNewController(dev, def.deviceElements());
-    shareAddress(dev, configDev, def);
+    shareAddress(dev, config?.dev, def);
     const before = new Set(def.deviceElements());
     def.addDevice(dev);
-    placeDevice(def, dev, flavour, { allowNewPorts: false, qemuHost });
+    try {
+      placeDevice(def, dev, flavour, { allowNewPorts: false, qemuHost });
+    } catch (err) {
+      throw noHotplugSlot(err, def);
+    }
     const added = def.deviceElements().filter((d) => !before.has(d));
     const naming = namingFor(counters, live.id, live.nicSeq);
     assignLiveNames(def, flavour, naming, added);
@@ -108,8 +103,92 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
     plan.alias = readAlias(dev);
     plan.device = dev;
     plan.live = { ...live, def, nicSeq: naming.nicSeq() };
+    // One identity: the definition takes the live slot when it could not give its own to the live copy.
+    if (config && !samePci(config.dev, dev)) {
+      const again = tryConfigAttachAt(obj, el, dev, flavour, qemuHost);
+      if (again) config = again;
+    }
   }
+  if (config) plan.config = storeXml(config.def.toXml());
   return plan;
+}
+
+/** The persistent definition with the device added and placed (a new root port may be added for it). */
+function configAttach(obj: DomainObj, el: XmlElement, flavour: Flavour, qemuHost: QemuHost | undefined): { def: DomainDef; dev: XmlElement } {
+  const def = configDef(obj)!;
+  const dev = el.clone();
+  defaultControllerIndex(dev, def);
+  checkNewDiskTarget(dev, def.deviceElements(), ErrorCode.OPERATION_INVALID);
+  checkNewController(dev, def.deviceElements());
+  def.addDevice(dev);
+  placeDevice(def, dev, flavour, { allowNewPorts: true, qemuHost });
+  validateDevicesTogether(def);
+  return { def, dev };
+}
+
+function samePci(a: XmlElement, b: XmlElement): boolean {
+  const x = readPciAddress(a);
+  const y = readPciAddress(b);
+  if (!x || !y) return true;
+  return x.domain === y.domain && x.bus === y.bus && x.slot === y.slot && x.function === y.function;
+}
+
+/** The config attach again with the live copy's PCI address, when the definition has that slot free. */
+function tryConfigAttachAt(obj: DomainObj, el: XmlElement, liveDev: XmlElement, flavour: Flavour, qemuHost: QemuHost | undefined): { def: DomainDef; dev: XmlElement } | undefined {
+  const withAddress = el.clone();
+  setAddress(withAddress, liveDev.child('address')!.clone());
+  try {
+    const again = configAttach(obj, withAddress, flavour, qemuHost);
+    return samePci(again.dev, liveDev) ? again : undefined;
+  } catch {
+    // Taken, or no such bus in the definition: the copies keep different slots, as libvirt's would.
+    return undefined;
+  }
+}
+
+/**
+ * The contract's persistDevice, planned: the live device (by alias) added to the persistent
+ * definition with its MAC and PCI address, or an error saying why it cannot keep them.
+ */
+export function planPersist(obj: DomainObj, alias: string, qemuHost?: QemuHost): Buffer {
+  const live = obj.live;
+  if (!live) throw virtError(ErrorCode.OPERATION_INVALID, 'domain is not running');
+  if (obj.config === undefined) throw virtError(ErrorCode.OPERATION_INVALID, 'transient domains do not have any persistent config');
+  const liveDev = findByAlias(live.def, alias);
+  if (live.pending.some((p) => p.alias === alias)) throw virtError(ErrorCode.OPERATION_INVALID, `device '${alias}' is being unplugged`);
+  const type = domainTypeOf(obj);
+  const { flavour } = rulesFor(type);
+  const { el } = parseDeviceXml(serializeXml(liveDev), type, 'attach');
+  const current = configDef(obj)!;
+  const mac = el.name === 'interface' ? el.child('mac')?.attr('address') : undefined;
+  const target = el.name === 'disk' ? el.child('target')?.attr('dev') : undefined;
+  const twin = current.elementsNamed(el.name).find(
+    (d) => (mac !== undefined && d.child('mac')?.attr('address') === mac) || (target !== undefined && d.child('target')?.attr('dev') === target),
+  );
+  if (twin) {
+    throw virtError(ErrorCode.OPERATION_INVALID, `device '${alias}' is already in the persistent definition (${mac !== undefined ? `MAC ${mac}` : `target ${target}`})`);
+  }
+  let config: { def: DomainDef; dev: XmlElement };
+  try {
+    config = configAttach(obj, el, flavour, qemuHost);
+  } catch (err) {
+    throw virtError(ErrorCode.OPERATION_FAILED, `cannot make device '${alias}' persistent with its MAC and address: ${(err as Error).message}`);
+  }
+  if (!samePci(config.dev, liveDev)) {
+    throw virtError(ErrorCode.OPERATION_FAILED, `cannot make device '${alias}' persistent at its PCI address: the persistent definition has no such free slot`);
+  }
+  return storeXml(config.def.toXml());
+}
+
+/** Running out of hot-pluggable slots says how to reserve more (the message starts with libvirt's). */
+function noHotplugSlot(err: unknown, live: DomainDef): unknown {
+  const e = err as VirtError;
+  if (!(e instanceof VirtError) || !/No more available PCI slots/.test(e.message)) return err;
+  const q35 = live.controllers().some((c) => c.type === 'pci' && c.model === 'pcie-root');
+  const how = q35
+    ? "a running q35 domain can only use the free pcie-root-ports it was started with: reserve some with 'virtkit define FILE --hotplug-slots N' (typed API: defineXML(xml, { hotplugSlots: N })) and restart it"
+    : "every slot of the domain's PCI buses is taken: add a pci-bridge controller to the definition and restart it";
+  return Object.assign(new VirtError(e.code, `${e.message}: ${how}`, { domain: e.domain, cause: e }), { reason: 'no-free-hotplug-slot' });
 }
 
 export interface LiveUnplug {

@@ -5,7 +5,7 @@
  */
 import type { EventListener } from './event-hub.js';
 import type { DomainRef } from './events.js';
-import type { DetachOptions, DetachOutcome, PendingDevice } from './hotplug-contract.js';
+import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from './hotplug-contract.js';
 
 export type { EventListener };
 
@@ -69,7 +69,7 @@ export interface Driver {
   lookupByID(id: number): Promise<DomainRef>;
 
   /** virDomainDefineXMLFlags */
-  defineXML(xml: string, flags: number): Promise<DomainRef>;
+  defineXML(xml: string, flags: number, options?: DefineOptions): Promise<DomainRef>;
   /** virDomainCreateXML (transient domain) */
   createXML(xml: string, flags: number): Promise<DomainRef>;
   /** virDomainUndefineFlags */
@@ -120,6 +120,8 @@ export interface Driver {
   readonly hotplugContract?: boolean;
   /** The contract: devices whose unplug is outstanding (optional: drivers without it answer NO_SUPPORT). */
   pendingDevices?(dom: DomainRef): Promise<PendingDevice[]>;
+  /** The contract: makes a live device persistent with its MAC and PCI address (optional). */
+  persistDevice?(dom: DomainRef, alias: string): Promise<AttachResult>;
   /** The contract: cuts a device whose unplug is pending off from the host (optional). */
   isolateDevice?(dom: DomainRef, alias: string): Promise<DetachOutcome>;
 

@@ -77,3 +77,13 @@ export const HOTPLUG_NAMESPACE = 'urn:virtkit:hotplug';
 
 /** The upper bound of `waitMs` (one hour, as the connection's unplug timeout). */
 export const MAX_WAIT_MS = 3_600_000;
+
+/** Options of the contract's define (`conn.defineXML(xml, options)`). */
+export interface DefineOptions {
+  /**
+   * Free hot-plug slots the definition must have: on q35, empty pcie-root-ports are added until this many
+   * are free (a running q35 domain can only hot-plug into root ports it was started with); on pc, the free
+   * slots of pci.0 are checked. 0 to 64. Without it, define is exactly libvirt's.
+   */
+  hotplugSlots?: number;
+}

@@ -81,3 +81,21 @@ describe('--if-present, --isolate, isolate-device', () => {
     assert.equal(outputs(r.stdout).at(-1), "Device 'net0' isolated: pending until the guest releases it or the domain stops");
   });
 });
+
+describe('define --hotplug-slots, persist-device', () => {
+  it('reserves root ports on q35, keeps MAC and slot of a device made persistent', async () => {
+    const q35 = domainXml('q35').replace("<type arch='x86_64'>hvm</type>", "<type arch='x86_64' machine='q35'>hvm</type>").replace("type='test'", "type='qemu'");
+    const file = await tmp.file('q35.xml', q35);
+    const r = await session(`define ${file} --hotplug-slots 3; start q35; attach-device q35 ${f['ghost']}; persist-device q35 net1; domiflist q35; domiflist q35 --inactive; persist-device q35 net1; dumpxml q35 --inactive`);
+    const o = outputs(r.stdout);
+    assert.equal(o[0], `Domain 'q35' defined from ${file}`);
+    assert.equal(o[3], "Device 'net1' added to the persistent definition with its MAC and address");
+    assert.match(o[4]!, /52:54:00:00:00:99/);
+    assert.match(o[5]!, /52:54:00:00:00:99/);
+    assert.match(r.stderr, /error: Failed to persist device net1\nerror: Requested operation is not valid: device 'net1' is already in the persistent definition/);
+    assert.ok((o.at(-1)!.match(/pcie-root-port/g) ?? []).length >= 4, 'root ports reserved');
+    const bad = await session(`define ${file} --hotplug-slots x`);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /hotplug-slots/);
+  });
+});

@@ -167,7 +167,7 @@ const SAME: Case[] = [
   { argv: s('help --command domstate') },
   { argv: s('help -- domstate') },
   ...[
-    'attach-device', 'attach-disk', 'attach-interface', 'change-media', 'define', 'domid', 'domname', 'domuuid', 'domstate', 'dumpxml', 'edit', 'event', 'resume',
+    'attach-device', 'attach-disk', 'attach-interface', 'change-media', 'domid', 'domname', 'domuuid', 'domstate', 'dumpxml', 'edit', 'event', 'resume',
     'shutdown', 'suspend', 'update-device', 'uri', 'hostname', 'cd', 'pwd', 'quit', 'exit',
   ].map((c) => ({ argv: s(`help ${c}`) })),
   // Built-ins
@@ -341,6 +341,7 @@ const DIFFERENT: Different[] = [
     argv: s(`help ${c}`),
     reason: "the hot-plug contract's --wait, --if-present, --resend and --isolate options (virtkit extensions)",
   })),
+  { argv: s('help define'), reason: "the hot-plug contract's --hotplug-slots option (virtkit extension)" },
 ];
 
 // Each case waits on two child processes: a few at once keep the 2 cores busy without crowding them.

@@ -11,13 +11,26 @@ export const define = defineCommand({
   group: 'domain',
   summary: "define (but don't start) a domain from an XML file",
   description: 'Define a domain.',
-  options: [fileOption('file containing an XML domain description'), validateOption],
+  options: [
+    fileOption('file containing an XML domain description'),
+    validateOption,
+    {
+      name: 'hotplug-slots',
+      kind: 'number',
+      positional: false,
+      help: 'reserve N free hot-plug slots (q35: empty pcie-root-ports) for devices plugged while it runs (virtkit extension)',
+    },
+  ],
   async run(ctx, args) {
     const file = str(args, 'file')!;
+    const slots = str(args, 'hotplug-slots');
     const conn = await ctx.connection();
     const xml = await ctx.readFile(file);
     const flags = flag(args, 'validate') ? DomainDefine.VALIDATE : 0;
-    const dom = await withContext(`Failed to define domain from ${file}`, () => conn.defineXMLFlags(xml, flags));
+    const options = slots === undefined ? undefined : { hotplugSlots: Number(slots) };
+    const dom = await withContext(`Failed to define domain from ${file}`, () =>
+      options ? conn.defineXMLFlags(xml, flags, options) : conn.defineXMLFlags(xml, flags),
+    );
     ctx.info(`Domain '${dom.name}' defined from ${file}\n`);
   },
 });

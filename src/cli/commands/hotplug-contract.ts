@@ -42,3 +42,18 @@ export const isolateDeviceCommand = defineCommand({
     ctx.info(`Device '${r.alias}' isolated: pending until the guest releases it or the domain stops\n`);
   },
 });
+
+export const persistDeviceCommand = defineCommand({
+  name: 'persist-device',
+  group: 'domain',
+  summary: 'make a hot-plugged device persistent with its MAC and address (virtkit extension)',
+  description:
+    'Add a device plugged into the running domain only (attach-device without --config) to the persistent definition, keeping the MAC and PCI address it has in the guest, so it comes back in the same slot after a restart.',
+  options: [domainOption(), { name: 'alias', kind: 'string', required: true, help: 'device alias' }],
+  async run(ctx, args) {
+    const alias = str(args, 'alias')!;
+    const dom = await ctx.domain(str(args, 'domain')!);
+    await withContext(`Failed to persist device ${alias}`, () => dom.persistDevice(alias));
+    ctx.info(`Device '${alias}' added to the persistent definition with its MAC and address\n`);
+  },
+});
