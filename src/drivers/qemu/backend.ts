@@ -23,6 +23,7 @@ import type { XmlElement } from '../../xml/index.js';
 import type { QemuProbe } from './caps/probe.js';
 import { buildQemuCommand } from './command/build.js';
 import { removeTap, setUpTap, tapsTagged } from './host/tap.js';
+import { isGuestBusy } from './hotplug/busy.js';
 import { acpiPciHotplugReady } from './hotplug/guest-ready.js';
 import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
 import { changeMedium, setLinkState } from './hotplug/update.js';
@@ -306,7 +307,15 @@ export class QemuBackend implements HypervisorBackend {
         s.outstanding = true;
         return { status: 'sent', runtime: { ...rt, deferred: [...deferred, request.alias] } };
       }
-      if ((await requestDeviceDel(qmp, request.alias)) === 'gone') return { status: 'removed' };
+      let sent: 'sent' | 'gone';
+      try {
+        sent = await requestDeviceDel(qmp, request.alias);
+      } catch (err) {
+        // Refused because the guest is busy with a plug: nothing is outstanding; the engine decides (retry or libvirt's error).
+        if (isGuestBusy(err)) return { status: 'busy', error: err };
+        throw err;
+      }
+      if (sent === 'gone') return { status: 'removed' };
       s.monitor.watch(request.alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
       return { status: 'sent' };
     });
@@ -383,11 +392,21 @@ export class QemuBackend implements HypervisorBackend {
         }
         deferred = deferred.filter((a) => present.has(a));
         if (deferred.length > 0 && (await acpiPciHotplugReady(qmp)) !== false) {
+          const busy: string[] = [];
           for (const alias of deferred) {
-            if ((await requestDeviceDel(qmp, alias)) === 'gone') answers.push({ alias, outcome: 'removed' });
+            let sent: 'sent' | 'gone';
+            try {
+              sent = await requestDeviceDel(qmp, alias);
+            } catch (err) {
+              // Busy right after a plug: kept deferred, sent on a later look.
+              if (!isGuestBusy(err)) throw err;
+              busy.push(alias);
+              continue;
+            }
+            if (sent === 'gone') answers.push({ alias, outcome: 'removed' });
             else s.monitor.watch(alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
           }
-          deferred = [];
+          deferred = busy;
         }
         if (s.orphanScan || this.#interruptedPlug(rt, s)) {
           const ready = async () => (await acpiPciHotplugReady(qmp)) !== false;
