@@ -8,6 +8,16 @@ export type { EventFilter, EventStream, EventStreamOptions } from './api/event-s
 export { ListenerError } from './shared/event-hub.js';
 export type { EventListener, ListenerErrorHandler } from './shared/event-hub.js';
 export type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from './drivers/driver.js';
+export type {
+  BlockInfo,
+  ConsoleStream,
+  DomainInterface,
+  InterfaceAddress,
+  NetworkInfo,
+  NodeInfo,
+  StoragePoolInfo,
+  StorageVolInfo,
+} from './shared/host-types.js';
 export type { OpenOptions } from './drivers/registry.js';
 export type { DetachOptions, DetachOutcome, PendingDevice, PendingReason, PendingState } from './shared/hotplug-contract.js';
 export { HOTPLUG_NAMESPACE } from './shared/hotplug-contract.js';

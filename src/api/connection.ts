@@ -11,7 +11,8 @@ import {
   describeValue,
   MAX_INT32,
 } from './args.js';
-import type { Driver } from '../drivers/driver.js';
+import type { Driver, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../drivers/driver.js';
+import { need } from './unsupported.js';
 import { openDriver, type OpenOptions } from '../drivers/registry.js';
 import { Domain } from './domain.js';
 import type { DefineOptions } from '../shared/hotplug-contract.js';
@@ -190,5 +191,48 @@ export class Connection {
       throw virtError(ErrorCode.INVALID_ARG, `signal in ${fn} must be an AbortSignal, got ${describeValue(signal)}`);
     }
     return eventStream(this.driver, opts, signal);
+  }
+
+  /** virNodeGetInfo: the host's CPUs and memory as the driver reports them. */
+  async nodeGetInfo(): Promise<NodeInfo> {
+    const d = this.driver;
+    return need(d.nodeGetInfo, 'virNodeGetInfo').call(d);
+  }
+  /** virConnectGetCapabilities: the capabilities XML of the host and its guests. */
+  async getCapabilities(): Promise<string> {
+    const d = this.driver;
+    return need(d.getCapabilities, 'virConnectGetCapabilities').call(d);
+  }
+  /** virConnectGetDomainCapabilities: what domains of one emulator/arch/machine/virt type may use. */
+  async getDomainCapabilities(emulator?: string, arch?: string, machine?: string, virttype?: string, flags = 0): Promise<string> {
+    const fn = 'virConnectGetDomainCapabilities';
+    for (const [name, v] of [['emulatorbin', emulator], ['arch', arch], ['machine', machine], ['virttype', virttype]] as const) {
+      if (v !== undefined) checkStringArg(v, name, fn, { maxLength: MAX_URI_LENGTH });
+    }
+    checkFlagsArg(flags, fn);
+    const d = this.driver;
+    return need(d.getDomainCapabilities, fn).call(d, emulator, arch, machine, virttype, flags);
+  }
+  /** virConnectListAllNetworks (ListNetworks flags). */
+  async listAllNetworks(flags = 0): Promise<NetworkInfo[]> {
+    const fn = 'virConnectListAllNetworks';
+    checkFlagsArg(flags, fn);
+    const d = this.driver;
+    return need(d.listAllNetworks, fn).call(d, flags);
+  }
+  /** virConnectListAllStoragePools (ListStoragePools flags). */
+  async listAllStoragePools(flags = 0): Promise<StoragePoolInfo[]> {
+    const fn = 'virConnectListAllStoragePools';
+    checkFlagsArg(flags, fn);
+    const d = this.driver;
+    return need(d.listAllStoragePools, fn).call(d, flags);
+  }
+  /** virStoragePoolListAllVolumes of the pool named (or with the UUID) `pool`. */
+  async listAllVolumes(pool: string, flags = 0): Promise<StorageVolInfo[]> {
+    const fn = 'virStoragePoolListAllVolumes';
+    checkStringArg(pool, 'pool', fn, { nonEmpty: true, maxLength: MAX_URI_LENGTH });
+    checkFlagsArg(flags, fn);
+    const d = this.driver;
+    return need(d.listAllVolumes, fn).call(d, pool, flags);
   }
 }

@@ -1,10 +1,12 @@
 /** A handle on one domain, like libvirt's virDomainPtr: name and UUID fixed, everything else asked of the driver. */
-import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver } from '../drivers/driver.js';
-import { DeviceModify } from '../shared/flags.js';
+import type { AttachResult, BlockInfo, ConsoleStream, DetachResult, DomainInfo, DomainInterface, DomainStateInfo, Driver } from '../drivers/driver.js';
+import { ErrorCode, VirtError } from '../errors.js';
+import { DeviceModify, DomainMemory, DomainVcpus } from '../shared/flags.js';
 import type { DomainRef } from '../shared/events.js';
 import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
-import { checkFlagsArg, checkStringArg, checkXmlArg } from './args.js';
+import { checkFlagsArg, checkIntArg, checkStringArg, checkXmlArg, MAX_INT32 } from './args.js';
 import { contractCall, contractOptions } from './contract.js';
+import { need } from './unsupported.js';
 
 /** Longest alias accepted by detachDeviceAlias (aliases are short names like `ua-disk1`). */
 const MAX_ALIAS_LENGTH = 4096;
@@ -196,5 +198,69 @@ export class Domain {
   async isolateDevice(alias: string): Promise<DetachOutcome> {
     checkStringArg(alias, 'alias', 'isolateDevice', { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
     return contractCall(this.#driver, 'isolateDevice', (d) => d.isolateDevice!(this.#ref, alias));
+  }
+
+  /** virDomainReboot (DomainReboot flags: how the guest is asked; 0 lets the driver choose). */
+  async reboot(flags = 0): Promise<void> {
+    const fn = 'virDomainReboot';
+    checkFlagsArg(flags, fn);
+    return need(this.#driver.reboot, fn).call(this.#driver, this.#ref, flags);
+  }
+  /** virDomainSetAutostart: start the domain when the driver starts (persistent domains only). */
+  async setAutostart(autostart: boolean): Promise<void> {
+    const fn = 'virDomainSetAutostart';
+    if (typeof autostart !== 'boolean') checkIntArg(autostart, 'autostart', fn, 0, 1);
+    return need(this.#driver.setAutostart, fn).call(this.#driver, this.#ref, Boolean(autostart));
+  }
+  /** virDomainSetMemory: the running domain's current (balloon) memory, in KiB. */
+  setMemory(kib: number): Promise<void> {
+    return this.#setMemory(kib, DomainMemory.LIVE, 'virDomainSetMemory');
+  }
+  /** virDomainSetMaxMemory: the maximum memory, in KiB (the definition when stopped; refused live by QEMU-like drivers). */
+  setMaxMemory(kib: number): Promise<void> {
+    return this.#setMemory(kib, DomainMemory.CURRENT | DomainMemory.MAXIMUM, 'virDomainSetMaxMemory');
+  }
+  /** virDomainSetMemoryFlags (DomainMemory.LIVE / CONFIG / MAXIMUM), in KiB. */
+  setMemoryFlags(kib: number, flags: number): Promise<void> {
+    return this.#setMemory(kib, flags, 'virDomainSetMemoryFlags');
+  }
+  async #setMemory(kib: number, flags: number, fn: string): Promise<void> {
+    checkIntArg(kib, 'memory', fn, 0, Number.MAX_SAFE_INTEGER);
+    // libvirt's wording (naming virDomainSetMemoryFlags, which every variant goes through), without a prefix.
+    if (kib === 0) throw new VirtError(ErrorCode.INVALID_ARG, 'memory in virDomainSetMemoryFlags must not be zero');
+    checkFlagsArg(flags, fn);
+    return need(this.#driver.setMemoryFlags, fn).call(this.#driver, this.#ref, kib, flags);
+  }
+  /** virDomainSetVcpus: the running domain's vCPU count. */
+  setVcpus(count: number): Promise<void> {
+    return this.setVcpusFlags(count, DomainVcpus.LIVE);
+  }
+  /** virDomainSetVcpusFlags (DomainVcpus.LIVE / CONFIG / MAXIMUM). */
+  async setVcpusFlags(count: number, flags: number): Promise<void> {
+    const fn = 'virDomainSetVcpusFlags';
+    checkIntArg(count, 'nvcpus', fn, 0, MAX_INT32);
+    checkFlagsArg(flags, fn);
+    return need(this.#driver.setVcpusFlags, fn).call(this.#driver, this.#ref, count, flags);
+  }
+  /** virDomainInterfaceAddresses (InterfaceAddressesSource.LEASE / AGENT / ARP). */
+  async interfaceAddresses(source: number, flags = 0): Promise<DomainInterface[]> {
+    const fn = 'virDomainInterfaceAddresses';
+    checkIntArg(source, 'source', fn, 0, 2);
+    checkFlagsArg(flags, fn);
+    return need(this.#driver.interfaceAddresses, fn).call(this.#driver, this.#ref, source, flags);
+  }
+  /** virDomainGetBlockInfo: capacity, allocation and physical size in bytes of a disk (target or source path). */
+  async getBlockInfo(disk: string, flags = 0): Promise<BlockInfo> {
+    const fn = 'virDomainGetBlockInfo';
+    checkStringArg(disk, 'disk', fn, { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
+    checkFlagsArg(flags, fn);
+    return need(this.#driver.getBlockInfo, fn).call(this.#driver, this.#ref, disk, flags);
+  }
+  /** virDomainOpenConsole: a stream to the guest's console (`devname`: alias such as serial0; default the first console). */
+  async openConsole(devname?: string, flags = 0): Promise<ConsoleStream> {
+    const fn = 'virDomainOpenConsole';
+    if (devname !== undefined) checkStringArg(devname, 'dev_name', fn, { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
+    checkFlagsArg(flags, fn);
+    return need(this.#driver.openConsole, fn).call(this.#driver, this.#ref, devname, flags);
   }
 }

@@ -8,3 +8,4 @@ export type {
   EventListener,
   Unsubscribe,
 } from '../shared/driver.js';
+export type { BlockInfo, ConsoleStream, DomainInterface, InterfaceAddress, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../shared/host-types.js';

@@ -6,8 +6,10 @@
 import type { EventListener } from './event-hub.js';
 import type { DomainRef } from './events.js';
 import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from './hotplug-contract.js';
+import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from './host-types.js';
 
 export type { EventListener };
+export type { BlockInfo, ConsoleStream, DomainInterface, InterfaceAddress, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from './host-types.js';
 
 export interface DomainInfo {
   /** DomainState value. */
@@ -131,4 +133,34 @@ export interface Driver {
    * Listener errors never reach the driver (see src/shared/event-hub.ts).
    */
   subscribe(listener: EventListener): Promise<Unsubscribe>;
+
+  // Optional APIs: a driver without one answers VIR_ERR_NO_SUPPORT through the API layer
+  // ("this function is not supported by the connection driver: virDomainReboot").
+
+  /** virDomainReboot (DomainReboot flags). */
+  reboot?(dom: DomainRef, flags: number): Promise<void>;
+  /** virDomainSetAutostart */
+  setAutostart?(dom: DomainRef, autostart: boolean): Promise<void>;
+  /** virDomainSetMemoryFlags (DomainMemory flags; MAXIMUM sets the maximum). Memory in KiB. */
+  setMemoryFlags?(dom: DomainRef, kib: number, flags: number): Promise<void>;
+  /** virDomainSetVcpusFlags (DomainVcpus flags). */
+  setVcpusFlags?(dom: DomainRef, count: number, flags: number): Promise<void>;
+  /** virDomainInterfaceAddresses (InterfaceAddressesSource). */
+  interfaceAddresses?(dom: DomainRef, source: number, flags: number): Promise<DomainInterface[]>;
+  /** virDomainGetBlockInfo: `disk` is a target (vda) or a source path. */
+  getBlockInfo?(dom: DomainRef, disk: string, flags: number): Promise<BlockInfo>;
+  /** virDomainOpenConsole: `devname` is an alias (serial0, console0) or undefined for the first console. */
+  openConsole?(dom: DomainRef, devname: string | undefined, flags: number): Promise<ConsoleStream>;
+  /** virNodeGetInfo */
+  nodeGetInfo?(): Promise<NodeInfo>;
+  /** virConnectGetCapabilities */
+  getCapabilities?(): Promise<string>;
+  /** virConnectGetDomainCapabilities */
+  getDomainCapabilities?(emulator: string | undefined, arch: string | undefined, machine: string | undefined, virttype: string | undefined, flags: number): Promise<string>;
+  /** virConnectListAllNetworks (ListNetworks flags). */
+  listAllNetworks?(flags: number): Promise<NetworkInfo[]>;
+  /** virConnectListAllStoragePools (ListStoragePools flags). */
+  listAllStoragePools?(flags: number): Promise<StoragePoolInfo[]>;
+  /** virStoragePoolListAllVolumes of the pool with this name or UUID. */
+  listAllVolumes?(pool: string, flags: number): Promise<StorageVolInfo[]>;
 }

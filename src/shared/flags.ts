@@ -105,6 +105,36 @@ export const LifecycleDetail = {
   SHUTDOWN_FINISHED: 0,
 } as const;
 
+/** virDomainMemoryModFlags (virDomainSetMemoryFlags): the impact bits plus MAXIMUM. */
+export const DomainMemory = { CURRENT: 0, LIVE: 1, CONFIG: 2, MAXIMUM: 4 } as const;
+
+/** virDomainVcpuFlags (virDomainSetVcpusFlags). */
+export const DomainVcpus = { CURRENT: 0, LIVE: 1, CONFIG: 2, MAXIMUM: 4, GUEST: 8, HOTPLUGGABLE: 16 } as const;
+
+/** virDomainRebootFlagValues. */
+export const DomainReboot = { DEFAULT: 0, ACPI_POWER_BTN: 1, GUEST_AGENT: 2, INITCTL: 4, SIGNAL: 8, PARAVIRT: 16 } as const;
+
+/** virDomainInterfaceAddressesSource. */
+export const InterfaceAddressesSource = { LEASE: 0, AGENT: 1, ARP: 2 } as const;
+
+/** virIPAddrType. */
+export const IPAddrType = { IPV4: 0, IPV6: 1 } as const;
+
+/** virConnectListAllNetworksFlags. */
+export const ListNetworks = { INACTIVE: 1, ACTIVE: 2, PERSISTENT: 4, TRANSIENT: 8, AUTOSTART: 16, NO_AUTOSTART: 32 } as const;
+
+/** virConnectListAllStoragePoolsFlags (the state and persistence bits; pool-type bits from 64 up). */
+export const ListStoragePools = { INACTIVE: 1, ACTIVE: 2, PERSISTENT: 4, TRANSIENT: 8, AUTOSTART: 16, NO_AUTOSTART: 32 } as const;
+
+/** Pool types in the order of virConnectListAllStoragePoolsFlags' type bits (64 << index). */
+export const STORAGE_POOL_TYPES = ['dir', 'fs', 'netfs', 'logical', 'disk', 'iscsi', 'scsi', 'mpath', 'rbd', 'sheepdog', 'gluster', 'zfs', 'vstorage', 'iscsi-direct'] as const;
+
+/** virStoragePoolState. */
+export const StoragePoolState = { INACTIVE: 0, BUILDING: 1, RUNNING: 2, DEGRADED: 3, INACCESSIBLE: 4 } as const;
+
+/** virStorageVolType. */
+export const StorageVolType = { FILE: 0, BLOCK: 1, DIR: 2, NETWORK: 3, NETDIR: 4, PLOOP: 5 } as const;
+
 /** virDomainEventID values of the events virtkit delivers. */
 export const EventId = { LIFECYCLE: 0, DEVICE_REMOVED: 15, DEVICE_ADDED: 19, DEVICE_REMOVAL_FAILED: 22 } as const;
 
