@@ -56,6 +56,11 @@ export class DomainDef {
   get vcpus(): number {
     return Number(this.root.childText('vcpu') ?? 1);
   }
+  /** vCPUs online now (`<vcpu current>`; the maximum when absent). */
+  get currentVcpus(): number {
+    const current = this.root.child('vcpu')?.attr('current');
+    return current === undefined ? this.vcpus : Number(current);
+  }
   get os(): OsDef {
     const os = this.root.child('os');
     const t = os?.child('type');

@@ -1,5 +1,5 @@
 /** Flag checks and LIVE/CONFIG resolution shared by every driver (libvirt's virDomainObjUpdateModificationImpact). */
-import { ErrorCode, virtError } from '../errors.js';
+import { ErrorCode, VirtError, virtError } from '../errors.js';
 import { DeviceModify } from '../shared/flags.js';
 
 /** DeviceModify.LIVE / CONFIG under libvirt's VIR_DOMAIN_AFFECT_* names. */
@@ -14,7 +14,8 @@ export function checkFlags(flags: number, allowed: number, fn: string): void {
   }
   // `>>> 0` reads the bitwise result as unsigned: 0x80000000 stays 0x80000000, not 0x-80000000.
   const extra = (flags & ~allowed) >>> 0;
-  if (extra !== 0) throw virtError(ErrorCode.INVALID_ARG, `unsupported flags (0x${extra.toString(16)}) in function ${fn}`);
+  // libvirt's virCheckFlags message has no 'invalid argument:' prefix.
+  if (extra !== 0) throw new VirtError(ErrorCode.INVALID_ARG, `unsupported flags (0x${extra.toString(16)}) in function ${fn}`);
 }
 
 export interface Impact {

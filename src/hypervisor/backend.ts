@@ -17,6 +17,7 @@
  */
 import type { XmlElement } from '../xml/index.js';
 import type { DomainDef } from '../conf/index.js';
+import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../shared/host-types.js';
 
 /**
  * Backend-private data persisted with a running domain's status (JSON-serialisable:
@@ -152,4 +153,35 @@ export interface HypervisorBackend {
 
   /** Releases connections and timers (domains keep running). */
   close(): Promise<void>;
+
+  // Optional: what a backend leaves out, the engine answers with VIR_ERR_NO_SUPPORT.
+
+  /** Resets the guest (QEMU: system_reset or an ACPI request). Returns new runtime data, if any. */
+  reboot?(dom: LiveDomain, flags: number): Promise<Runtime | undefined>;
+  /** Sets the running guest's current memory in KiB (QEMU: the balloon). */
+  setMemory?(dom: LiveDomain, kib: number): Promise<Runtime | undefined>;
+  /** Sets the running guest's vCPU count (QEMU: vCPU hot-plug). */
+  setVcpus?(dom: LiveDomain, count: number): Promise<Runtime | undefined>;
+  /** The guest's interface addresses from one InterfaceAddressesSource (lease, agent, arp). */
+  interfaceAddresses?(dom: LiveDomain, source: number): Promise<DomainInterface[]>;
+  /** Sizes of the image behind a `<disk>` (the domain may be stopped: `dom` is then undefined). */
+  blockInfo?(dom: LiveDomain | undefined, disk: XmlElement): Promise<BlockInfo>;
+  /**
+   * A stream to a running guest's console or serial device (the element of the live definition;
+   * undefined when the domain has none and none was named: QEMU answers libvirt's
+   * "cannot find character device <null>").
+   */
+  openConsole?(dom: LiveDomain, device: XmlElement | undefined): Promise<ConsoleStream>;
+  /** virNodeGetInfo of the hypervisor host. */
+  nodeInfo?(): Promise<NodeInfo>;
+  /** virConnectGetCapabilities document. */
+  capabilities?(): Promise<string>;
+  /** virConnectGetDomainCapabilities document. */
+  domainCapabilities?(emulator: string | undefined, arch: string | undefined, machine: string | undefined, virttype: string | undefined): Promise<string>;
+  /** The host's virtual networks. */
+  networks?(): Promise<NetworkInfo[]>;
+  /** The host's storage pools. */
+  storagePools?(): Promise<StoragePoolInfo[]>;
+  /** The volumes of one pool (by name or UUID); VIR_ERR_NO_STORAGE_POOL when there is none. */
+  volumes?(pool: string): Promise<StorageVolInfo[]>;
 }

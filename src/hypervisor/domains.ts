@@ -9,6 +9,7 @@ import type { DomainEvent } from '../shared/events.js';
 import { configXml, type DomainObj, formatStatus, parseStatus, storeXml } from './domain-obj.js';
 import { KeyedMutex, Mutex } from './mutex.js';
 import { type Counters, freshCounters } from './naming.js';
+import { AutostartMarks } from './store/autostart-marks.js';
 import { EventLog } from './store/event-log.js';
 import { StateStore, type StateStoreOptions } from './store/state-store.js';
 import { DomainTable } from './table.js';
@@ -33,6 +34,10 @@ export interface DomainStore {
   commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void;
   /** True when nothing was ever stored (the driver seeds its default domains). Driver lock held. */
   isFresh(): boolean;
+  /** Whether persistent domain `name` is marked to start with the driver. */
+  getAutostart(name: string): boolean;
+  /** Marks or unmarks domain `name` (its lock held); a commit that leaves no definition unmarks it. */
+  setAutostart(name: string, on: boolean): void;
   /** Delivers events other processes committed (folder only). */
   follow?(deliver: (e: DomainEvent) => void): void;
   unfollow?(): void;
@@ -45,6 +50,7 @@ export class MemoryDomains implements DomainStore {
   readonly #counters = freshCounters();
   readonly #domainLocks = new KeyedMutex();
   readonly #driverLock = new Mutex();
+  readonly #autostart = new Set<string>();
 
   get(name: string): DomainObj | undefined {
     return this.#table.findName(name);
@@ -63,9 +69,17 @@ export class MemoryDomains implements DomainStore {
   }
   commit(name: string, next: DomainObj | undefined): void {
     this.#table.set(name, next);
+    if (next?.config === undefined) this.#autostart.delete(name);
   }
   isFresh(): boolean {
     return this.#table.size === 0 && this.#counters.nextId === 1;
+  }
+  getAutostart(name: string): boolean {
+    return this.#autostart.has(name);
+  }
+  setAutostart(name: string, on: boolean): void {
+    if (on) this.#autostart.add(name);
+    else this.#autostart.delete(name);
   }
 }
 
@@ -82,10 +96,12 @@ export class FolderDomains implements DomainStore {
   /** What each domain's record held when last read or written, to skip re-parsing. */
   readonly #seen = new Map<string, { bytes: Buffer; obj: DomainObj }>();
   readonly #events: EventLog;
+  readonly #autostart: AutostartMarks;
 
   constructor(dir: string, options: StateStoreOptions = {}) {
     this.store = StateStore.open(dir, options);
     this.#events = new EventLog(this.store.dir);
+    this.#autostart = new AutostartMarks(this.store.dir);
   }
 
   /** Converts a folder written by virtkit 0.1 (config/, status/) once. */
@@ -152,12 +168,22 @@ export class FolderDomains implements DomainStore {
     if (next && bytes) this.#seen.set(name, { bytes, obj: next });
     else this.#seen.delete(name);
     this.#table.set(name, next);
+    // An undefined domain (gone, or now transient) loses its autostart mark, as libvirt removes the link.
+    if (next?.config === undefined) this.#autostart.set(name, false);
     // The record is the commit: failing to log its events must not fail the call that made it.
     try {
       this.#events.append([...events]);
     } catch (err) {
       process.emitWarning(`events of domain '${name}' not logged in ${this.store.dir}: ${(err as Error).message}`, { type: 'VirtkitStateWarning' });
     }
+  }
+
+  getAutostart(name: string): boolean {
+    return StateStore.canStore(name) && this.#autostart.has(name);
+  }
+
+  setAutostart(name: string, on: boolean): void {
+    this.#autostart.set(name, on);
   }
 
   isFresh(): boolean {

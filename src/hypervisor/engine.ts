@@ -11,8 +11,11 @@ import { ErrorCode } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
 import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
-import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason } from '../shared/flags.js';
+import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason, StoragePoolState } from '../shared/flags.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../shared/driver.js';
+import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../shared/host-types.js';
+import { getAutostart, reboot, setAutostart, setMemoryFlags, setVcpusFlags } from './domain-settings.js';
+import { askHost, filterByFlags, filterPoolTypes, getBlockInfo, interfaceAddresses, openConsole } from './guest-info.js';
 import { configDef, configXml, type DomainObj, liveDomain, refOf } from './domain-obj.js';
 import { type DomainKey, EngineCore, type EngineOptions } from './engine-core.js';
 import { inactiveOf } from './naming.js';
@@ -117,7 +120,7 @@ export class Engine implements Driver {
           throw err;
         }
       }
-      if (matchesListFlags(obj, flags)) out.push(refOf(obj));
+      if (matchesListFlags(obj, flags, getAutostart(this.#core, obj))) out.push(refOf(obj));
     }
     return out;
   }
@@ -284,7 +287,7 @@ export class Engine implements Driver {
         state: obj.live ? obj.live.state : DomainState.SHUTOFF,
         maxMem: def.memoryKiB,
         memory: def.currentMemoryKiB,
-        nrVirtCpu: def.vcpus,
+        nrVirtCpu: def.currentVcpus,
         cpuTime: obj.live ? (Date.now() - obj.live.startedAt) * 1_000_000 : 0,
       };
     });
@@ -305,9 +308,9 @@ export class Engine implements Driver {
   getOSType(dom: DomainRef): Promise<string> {
     return this.#read(dom, (obj) => (obj.live?.def ?? configDef(obj)!).os.type);
   }
-  /** No autostart (yet): domains start only when asked. */
+  /** Whether the domain is marked to start with the driver (the mark is kept; nothing starts domains on open yet). */
   getAutostart(dom: DomainRef): Promise<boolean> {
-    return this.#read(dom, () => false);
+    return this.#read(dom, (obj) => getAutostart(this.#core, obj));
   }
   /** No managed save (yet). */
   async hasManagedSaveImage(dom: DomainRef, flags: number): Promise<boolean> {
@@ -415,6 +418,57 @@ export class Engine implements Driver {
     });
   }
 
+  // Domain settings and guest/host information (src/hypervisor/domain-settings.ts, guest-info.ts).
+  reboot(dom: DomainRef, flags: number): Promise<void> {
+    return reboot(this.#core, dom, flags);
+  }
+  setAutostart(dom: DomainRef, on: boolean): Promise<void> {
+    return setAutostart(this.#core, dom, on);
+  }
+  setMemoryFlags(dom: DomainRef, kib: number, flags: number): Promise<void> {
+    return setMemoryFlags(this.#core, dom, kib, flags);
+  }
+  setVcpusFlags(dom: DomainRef, count: number, flags: number): Promise<void> {
+    return setVcpusFlags(this.#core, dom, count, flags);
+  }
+  interfaceAddresses(dom: DomainRef, source: number, flags: number): Promise<DomainInterface[]> {
+    return interfaceAddresses(this.#core, dom, source, flags);
+  }
+  getBlockInfo(dom: DomainRef, disk: string, flags: number): Promise<BlockInfo> {
+    return getBlockInfo(this.#core, dom, disk, flags);
+  }
+  openConsole(dom: DomainRef, devname: string | undefined, flags: number): Promise<ConsoleStream> {
+    return openConsole(this.#core, dom, devname, flags);
+  }
+  nodeGetInfo(): Promise<NodeInfo> {
+    return askHost(this.#core, this.#core.backend.nodeInfo, 'virNodeGetInfo');
+  }
+  getCapabilities(): Promise<string> {
+    return askHost(this.#core, this.#core.backend.capabilities, 'virConnectGetCapabilities');
+  }
+  async getDomainCapabilities(emulator: string | undefined, arch: string | undefined, machine: string | undefined, virttype: string | undefined, flags: number): Promise<string> {
+    checkFlags(flags, 0, 'virConnectGetDomainCapabilities');
+    const b = this.#core.backend;
+    const ask = b.domainCapabilities ? () => b.domainCapabilities!(emulator, arch, machine, virttype) : undefined;
+    return askHost(this.#core, ask, 'virConnectGetDomainCapabilities');
+  }
+  async listAllNetworks(flags: number): Promise<NetworkInfo[]> {
+    checkFlags(flags, 0x3f, 'virConnectListAllNetworks');
+    const all = await askHost(this.#core, this.#core.backend.networks, 'virConnectListAllNetworks');
+    return filterByFlags(all, flags, (n) => n.active);
+  }
+  async listAllStoragePools(flags: number): Promise<StoragePoolInfo[]> {
+    checkFlags(flags, 0xfffff, 'virConnectListAllStoragePools');
+    const all = await askHost(this.#core, this.#core.backend.storagePools, 'virConnectListAllStoragePools');
+    return filterPoolTypes(filterByFlags(all, flags & 0x3f, (p) => p.state === StoragePoolState.RUNNING), flags);
+  }
+  async listAllVolumes(pool: string, flags: number): Promise<StorageVolInfo[]> {
+    checkFlags(flags, 0, 'virStoragePoolListAllVolumes');
+    const b = this.#core.backend;
+    const ask = b.volumes ? () => b.volumes!(pool) : undefined;
+    return askHost(this.#core, ask, 'virStoragePoolListAllVolumes');
+  }
+
   async subscribe(listener: EventListener): Promise<Unsubscribe> {
     const core = this.#core;
     core.check();
@@ -433,7 +487,7 @@ async function validateAgainstSchema(xml: string): Promise<void> {
   await validateDomainXml(xml);
 }
 
-function matchesListFlags(obj: DomainObj, flags: number): boolean {
+function matchesListFlags(obj: DomainObj, flags: number, autostart: boolean): boolean {
   const active = obj.live !== undefined;
   const persistent = obj.config !== undefined;
   const state = obj.live?.state ?? DomainState.SHUTOFF;
@@ -453,10 +507,12 @@ function matchesListFlags(obj: DomainObj, flags: number): boolean {
       (flags & ListDomains.OTHER && ![DomainState.RUNNING, DomainState.PAUSED, DomainState.SHUTOFF].includes(state as 1));
     if (!ok) return false;
   }
-  if (flags & ListDomains.MANAGEDSAVE) return false;
-  if (flags & ListDomains.AUTOSTART) return false;
-  if (flags & ListDomains.HAS_SNAPSHOT) return false;
-  if (flags & ListDomains.HAS_CHECKPOINT) return false;
-  return true;
+  // No managed save, snapshots or checkpoints (yet): only their "without" side matches.
+  return (
+    pick(ListDomains.AUTOSTART, ListDomains.NO_AUTOSTART, autostart) &&
+    pick(ListDomains.MANAGEDSAVE, ListDomains.NO_MANAGEDSAVE, false) &&
+    pick(ListDomains.HAS_SNAPSHOT, ListDomains.NO_SNAPSHOT, false) &&
+    pick(ListDomains.HAS_CHECKPOINT, ListDomains.NO_CHECKPOINT, false)
+  );
 }
 
