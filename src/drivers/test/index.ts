@@ -11,7 +11,7 @@ import { type DomainStore, FolderDomains, MemoryDomains } from '../../hypervisor
 import { Engine } from '../../hypervisor/engine.js';
 import type { OpenOptions, ParsedUri } from '../registry.js';
 import { DEFAULT_DOMAIN_XML } from './default-domain.js';
-import { SimulatedGuest } from './simulated-guest.js';
+import { TestBackend } from './test-host.js';
 
 /** libvirt's QEMU driver waits this long for DEVICE_DELETED before reporting "request sent". */
 export const DEFAULT_UNPLUG_TIMEOUT_MS = 5000;
@@ -61,7 +61,7 @@ export async function openTestDriver(uri: string, parsed: ParsedUri, options: Op
   const engine = new Engine({
     uri,
     store,
-    backend: new SimulatedGuest(),
+    backend: new TestBackend(),
     unplugTimeoutMs,
     onListenerError: options.onListenerError,
     qemuHost: options.qemuHost,
