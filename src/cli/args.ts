@@ -108,7 +108,7 @@ export function checkArgs(cmd: CommandDef, args: Args): void {
   for (const def of cmd.options) {
     const value = args[def.name];
     if (typeof value !== 'string') continue;
-    if (def.kind === 'number' && !def.ownNumberCheck && !/^\s*[-+]?\d+$/.test(value)) throw badNumber(def.name, value);
+    if (def.kind === 'number' && !def.ownNumberCheck && !/^\s*\+?\d+$/.test(value)) throw badNumber(def.name, value);
     if (value === '' && !def.emptyOk) throw new UsageError(`Failed to get option '${def.name}': Option argument is empty`);
   }
 }

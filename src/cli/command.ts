@@ -55,6 +55,8 @@ export interface CliContext {
   readonly quiet: boolean;
   /** Commands come from a terminal prompt (cd is allowed only there). */
   readonly interactive: boolean;
+  /** The console escape sequence (-e/--escape; `^]` by default). */
+  readonly escape: string;
   /** Replaces the connection (virsh's `connect`); the old one stays when the new one fails. */
   reconnect(uri: string | undefined): Promise<void>;
   /** Stops reading further commands (quit/exit). */

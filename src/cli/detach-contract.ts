@@ -14,7 +14,7 @@ const MAX_WAIT_S = 3600;
 
 export function contractOptionDefs(): OptionDef[] {
   return [
-    { name: 'wait', kind: 'number', positional: false, help: 'wait up to SECONDS for the guest to release the device; fail if it is still there (virtkit extension)' },
+    { name: 'wait', kind: 'number', positional: false, ownNumberCheck: true, help: 'wait up to SECONDS for the guest to release the device; fail if it is still there (virtkit extension)' },
     { name: 'if-present', kind: 'bool', help: 'succeed when there is no such device (virtkit extension)' },
     { name: 'resend', kind: 'bool', help: 'send the unplug request again although one is pending (virtkit extension)' },
     { name: 'isolate', kind: 'bool', help: 'cut the device off from the host when it is still pending after the wait (virtkit extension)' },

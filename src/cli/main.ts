@@ -94,7 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let session: Session;
   try {
     const { uri, source } = await resolveUri(g.uri);
-    session = new Session({ uri, quiet: g.quiet, debug: g.debug, strict: g.strict, timing: g.timing, output: processOutput });
+    session = new Session({ uri, quiet: g.quiet, debug: g.debug, strict: g.strict, timing: g.timing, escape: g.escape, output: processOutput });
     // A URI named with -c must work before anything runs; a default one is opened when a command needs it.
     if (source === 'option') await session.connection();
   } catch (err) {

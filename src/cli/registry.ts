@@ -11,7 +11,12 @@ import { domiflist } from './commands/domiflist.js';
 import { dominfo } from './commands/dominfo.js';
 import { domstate } from './commands/domstate.js';
 import { dumpxml } from './commands/dumpxml.js';
+import { consoleCommand } from './commands/console.js';
+import { autostart, reboot, setmaxmem, setmem, setvcpus } from './commands/domain-settings.js';
 import { edit } from './commands/edit.js';
+import { domblkinfo, domifaddr } from './commands/guest-info.js';
+import { capabilities, domcapabilities, nodeinfo } from './commands/host.js';
+import { netList, poolList, volList } from './commands/storage.js';
 import { event } from './commands/event.js';
 import { makeHelp } from './commands/help.js';
 import { attachInterface, detachInterface } from './commands/interface.js';
@@ -34,6 +39,20 @@ export const COMMANDS: readonly CommandDef[] = [
   resume,
   dumpxml,
   edit,
+  reboot,
+  autostart,
+  consoleCommand,
+  setmem,
+  setmaxmem,
+  setvcpus,
+  domifaddr,
+  domblkinfo,
+  nodeinfo,
+  capabilities,
+  domcapabilities,
+  netList,
+  poolList,
+  volList,
   dominfo,
   domstate,
   domid,

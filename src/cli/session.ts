@@ -28,6 +28,8 @@ export interface SessionOptions {
   strict?: boolean;
   /** -t/--timing: "(Time: N ms)" after each command. */
   timing?: boolean;
+  /** -e/--escape: the console escape sequence. */
+  escape?: string;
 }
 
 /** virsh's line before the reason a connection could not be opened. */
@@ -54,6 +56,9 @@ export class Session implements CliContext {
 
   get quiet(): boolean {
     return this.options.quiet;
+  }
+  get escape(): string {
+    return this.options.escape ?? '^]';
   }
   /** True after quit/exit. */
   get quitting(): boolean {

@@ -24,7 +24,7 @@ describe('complete', () => {
     assert.deepEqual(currentWords('dominfo '), { words: ['dominfo'], partial: '' });
   });
   it('completes command names at the start of a command', async () => {
-    assert.deepEqual(await hits('domi'), ['domid ', 'domiflist ', 'dominfo ']);
+    assert.deepEqual(await hits('domi'), ['domid ', 'domifaddr ', 'domiflist ', 'dominfo ']);
     assert.deepEqual(await hits('list; det'), ['detach-device ', 'detach-device-alias ', 'detach-disk ', 'detach-interface ']);
   });
   it("completes a command's options, leaving out those already given", async () => {
