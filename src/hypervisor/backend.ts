@@ -156,6 +156,8 @@ export interface HypervisorBackend {
 
   // Optional: what a backend leaves out, the engine answers with VIR_ERR_NO_SUPPORT.
 
+  /** Whether the host has a network interface of that name already (allocated tap names step over it). */
+  hostNameTaken?(name: string): boolean;
   /** Resets the guest (QEMU: system_reset or an ACPI request). Returns new runtime data, if any. */
   reboot?(dom: LiveDomain, flags: number): Promise<Runtime | undefined>;
   /** Sets the running guest's current memory in KiB (QEMU: the balloon). */

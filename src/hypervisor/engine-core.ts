@@ -14,6 +14,7 @@ import { deviceEvent, type DomainObj, liveDomain, type LiveState } from './domai
 import type { DomainStore } from './domains.js';
 import { busyRetryDelay, nextRetry, retryDue } from './pending.js';
 import { replacePending, withoutDevice, withoutPending } from './plan-hotplug.js';
+import type { HostNameTaken } from './naming.js';
 import { planStopped } from './plan-lifecycle.js';
 import { DomainSignals } from './signals.js';
 import { noDomainByName } from './table.js';
@@ -43,6 +44,8 @@ export class EngineCore {
   readonly stopping = new Set<string>();
   readonly unplugTimeoutMs: number;
   readonly qemuHost: QemuHost | undefined;
+  /** Host-side names (taps) the host already has, which allocation steps over; none for a simulated host. */
+  readonly hostNameTaken: HostNameTaken | undefined;
   closed = false;
   readonly #retryTimers = new Map<string, NodeJS.Timeout>();
 
@@ -51,6 +54,7 @@ export class EngineCore {
     this.backend = options.backend;
     this.unplugTimeoutMs = options.unplugTimeoutMs;
     this.qemuHost = options.qemuHost;
+    this.hostNameTaken = options.backend.hostNameTaken?.bind(options.backend);
     this.hub = new EventHub(options.onListenerError);
     this.backend.bind({ changed: (name, uuid) => this.#news(name, uuid) });
   }
@@ -190,10 +194,11 @@ export class EngineCore {
     if (at === undefined || this.closed) return;
     const key = `${obj.uuid}@${at}`;
     if (this.#retryTimers.has(key)) return;
+    // One millisecond late on purpose: Node's timers may fire just before Date.now() reaches `at`.
     const timer = setTimeout(() => {
       this.#retryTimers.delete(key);
       this.#news(obj.name, obj.uuid);
-    }, Math.max(0, at - Date.now()));
+    }, Math.max(0, at - Date.now()) + 1);
     this.#retryTimers.set(key, timer);
   }
 

@@ -75,7 +75,7 @@ export class Engine implements Driver {
         let next = defined.next!;
         const events = defined.events;
         if (running) {
-          const live = planBoot(def, counters, 0);
+          const live = planBoot(def, counters, 0, core.hostNameTaken);
           const runtime = await core.backend.start(liveDomain(next, live), { paused: false });
           next = { ...next, live: { ...live, runtime } };
           events.push(...bootEvents(next, 0));
@@ -182,7 +182,7 @@ export class Engine implements Driver {
       core.store.withDriver(async (counters, table) => {
         core.check();
         const current = checkCreate(table, def, flags);
-        const live = planBoot(def, counters, flags);
+        const live = planBoot(def, counters, flags, core.hostNameTaken);
         const base: DomainObj = current ?? { name: def.name, uuid: def.uuid };
         const runtime = await core.backend.start(liveDomain(base, live), { paused: (flags & 1) !== 0 });
         const next: DomainObj = { name: base.name, uuid: base.uuid, config: base.config, live: { ...live, runtime } };
@@ -203,7 +203,7 @@ export class Engine implements Driver {
     const core = this.#core;
     return core.locked(dom, async (obj) => {
       const def = checkStart(obj, flags);
-      const live = await core.store.withDriver((counters) => planBoot(def, counters, flags));
+      const live = await core.store.withDriver((counters) => planBoot(def, counters, flags, core.hostNameTaken));
       const runtime = await core.backend.start(liveDomain(obj, live), { paused: (flags & 1) !== 0 });
       const next: DomainObj = { name: obj.name, uuid: obj.uuid, config: obj.config, live: { ...live, runtime } };
       core.commit(obj.name, next, bootEvents(next, flags));
@@ -322,7 +322,7 @@ export class Engine implements Driver {
   attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult> {
     const core = this.#core;
     return core.locked(dom, async (obj) => {
-      const plan = await core.store.withDriver((counters) => planAttach(obj, xml, flags, counters, core.qemuHost));
+      const plan = await core.store.withDriver((counters) => planAttach(obj, xml, flags, counters, core.qemuHost, core.hostNameTaken));
       let live = plan.live;
       if (live && plan.device) {
         const runtime = await core.backend.attach(liveDomain(obj, live), plan.device);

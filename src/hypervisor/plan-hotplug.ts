@@ -31,7 +31,7 @@ import { DeviceModify } from '../shared/flags.js';
 import { serializeXml, type XmlElement } from '../xml/index.js';
 import type { DeviceUpdate } from './backend.js';
 import { configDef, type DomainObj, domainTypeOf, type LiveState, type PendingUnplug, storeXml } from './domain-obj.js';
-import { type Counters, namingFor } from './naming.js';
+import { type Counters, type HostNameTaken, namingFor } from './naming.js';
 import { checkControllerUnused, checkNewController, checkNewDiskTarget, rulesFor } from './rules/index.js';
 
 const DEVICE_FLAGS = AFFECT_LIVE | AFFECT_CONFIG;
@@ -69,7 +69,7 @@ export interface AttachPlan {
 }
 
 /** virDomainAttachDeviceFlags, planned. Allocates tap names from `counters`. */
-export function planAttach(obj: DomainObj, xml: string, flags: number, counters: Counters, qemuHost?: QemuHost): AttachPlan {
+export function planAttach(obj: DomainObj, xml: string, flags: number, counters: Counters, qemuHost?: QemuHost, taken?: HostNameTaken): AttachPlan {
   checkFlags(flags, DEVICE_FLAGS, 'virDomainAttachDeviceFlags');
   const impact = impactOf(obj, flags);
   const type = domainTypeOf(obj);
@@ -97,7 +97,7 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
       throw noHotplugSlot(err, def);
     }
     const added = def.deviceElements().filter((d) => !before.has(d));
-    const naming = namingFor(counters, live.id, live.nicSeq);
+    const naming = namingFor(counters, live.id, live.nicSeq, taken);
     assignLiveNames(def, flavour, naming, added);
     validateDevicesTogether(def);
     plan.alias = readAlias(dev);

@@ -7,7 +7,7 @@ import { ErrorCode, virtError } from '../errors.js';
 import type { DomainEvent } from '../shared/events.js';
 import { DomainState, LifecycleDetail, LifecycleEvent, StateReason } from '../shared/flags.js';
 import { configDef, deviceEvent, type DomainObj, type LiveState, refOf, storeXml } from './domain-obj.js';
-import { type Counters, startLive } from './naming.js';
+import { type Counters, type HostNameTaken, startLive } from './naming.js';
 import type { DomainTable } from './table.js';
 
 const START_PAUSED = 1;
@@ -44,13 +44,14 @@ export function planDefine(current: DomainObj | undefined, def: DomainDef): Plan
 }
 
 /** The live state of a domain about to boot (names and id allocated from `counters`). */
-export function planBoot(def: DomainDef, counters: Counters, flags: number): LiveState {
+export function planBoot(def: DomainDef, counters: Counters, flags: number, taken?: HostNameTaken): LiveState {
   const paused = (flags & START_PAUSED) !== 0;
   return startLive(
     def,
     counters,
     paused ? DomainState.PAUSED : DomainState.RUNNING,
     paused ? StateReason.PAUSED_USER : StateReason.RUNNING_BOOTED,
+    taken,
   );
 }
 

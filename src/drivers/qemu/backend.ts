@@ -22,7 +22,7 @@ import type {
 import type { XmlElement } from '../../xml/index.js';
 import type { QemuProbe } from './caps/probe.js';
 import { buildQemuCommand } from './command/build.js';
-import { removeTap, setUpTap, tapsTagged } from './host/tap.js';
+import { netdevExists, removeTap, setUpTap, tapsTagged } from './host/tap.js';
 import { isGuestBusy } from './hotplug/busy.js';
 import { acpiPciHotplugReady } from './hotplug/guest-ready.js';
 import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
@@ -96,6 +96,10 @@ function needsGuestAcpi(def: DomainDef, dev: XmlElement): boolean {
 
 export class QemuBackend implements HypervisorBackend {
   readonly type = 'QEMU';
+
+  hostNameTaken(name: string): boolean {
+    return netdevExists(name);
+  }
   readonly #options: QemuBackendOptions;
   #events: BackendEvents | undefined;
   readonly #sessions = new Map<string, Session>();

@@ -223,7 +223,9 @@ export class SimulatedGuest implements HypervisorBackend {
     const t = setTimeout(
       () => {
         this.#timers.delete(t);
-        this.#events?.changed(name, uuid);
+        // Node's timers may fire a millisecond before Date.now() reaches `due`: the answer would not be due yet.
+        if (Date.now() < due) this.#arm(dom, due);
+        else this.#events?.changed(name, uuid);
       },
       Math.max(0, due - Date.now()),
     );
