@@ -110,7 +110,7 @@ describe('argv on a real QEMU', opts, () => {
   });
 });
 
-describe('taps for ethernet and bridge interfaces', { ...opts, skip: opts.skip ?? (isRoot ? undefined : 'needs root (CAP_NET_ADMIN)') }, () => {
+describe('taps for ethernet and bridge interfaces', { ...opts, skip: opts.skip ?? (isRoot || process.env.CI ? undefined : 'needs root (CAP_NET_ADMIN)') }, () => {
   const dir = privateDir('vk-tap-');
   const bridge = `vkbrt${process.pid % 100000}`;
   let vm: Launched | undefined;

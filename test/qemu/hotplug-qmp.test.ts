@@ -145,7 +145,7 @@ describe('hot-plug sequences on a booted guest', opts, () => {
     assert.ok(!(await peripheralIds(vm!.qmp)).has('virtio-disk3'));
   });
 
-  test('a NIC whose device_add fails leaves no netdev and no tap', { skip: isRoot ? undefined : 'needs root for the tap' }, async () => {
+  test('a NIC whose device_add fails leaves no netdev and no tap', { skip: isRoot || process.env.CI ? undefined : 'needs root for the tap' }, async () => {
     const tap = `vkhp${process.pid % 10000}`;
     const nic = add(`<interface type='ethernet'><mac address='52:54:00:dd:00:02'/><target dev='${tap}'/><model type='virtio'/><alias name='net2'/><address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'/></interface>`);
     await assert.rejects(plugDevice(vm!.qmp, def, nic, { tapTag }), (e: unknown) => isVirtError(e) && /device_add/.test((e as Error).message));
@@ -155,7 +155,7 @@ describe('hot-plug sequences on a booted guest', opts, () => {
     assert.deepEqual(tapsTagged(tapTag), []);
   });
 
-  test('an ethernet NIC gets its tap (tagged with the domain), QEMU opens it; unplug removes both', { skip: isRoot ? undefined : 'needs root for the tap' }, async () => {
+  test('an ethernet NIC gets its tap (tagged with the domain), QEMU opens it; unplug removes both', { skip: isRoot || process.env.CI ? undefined : 'needs root for the tap' }, async () => {
     const tap = `vkhq${process.pid % 10000}`;
     serial.mark();
     const nic = add(`<interface type='ethernet'><mac address='52:54:00:dd:00:03'/><target dev='${tap}'/><model type='virtio'/><alias name='net3'/><address type='pci' domain='0x0000' bus='0x00' slot='0x0d' function='0x0'/></interface>`);
