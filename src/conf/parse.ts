@@ -6,7 +6,7 @@ import { parseXml, type XmlElement } from '../xml/index.js';
 import { applyDeviceDefaults, applyDomainDefaults, type DefaultsOptions } from './defaults.js';
 import { stripNonUserAlias } from './devices/common.js';
 import { validateDevice } from './devices/index.js';
-import { stripGeneratedTarget } from './devices/interface.js';
+import { defaultInterfaceType, stripGeneratedTarget } from './devices/interface.js';
 import { DomainDef } from './domain.js';
 import { flavourOf, type Flavour } from './flavour.js';
 import { validateDevicesTogether, validateDomainShape } from './validate.js';
@@ -20,6 +20,7 @@ export function stripRuntimeNames(dev: XmlElement, flavour: Flavour): void {
 /** Parses, validates and fills defaults for a domain definition (define / createXML). */
 export function parseDomainXml(xml: string, options: DefaultsOptions = {}): DomainDef {
   const def = new DomainDef(parseXml(xml, { source: 'domain definition' }));
+  for (const iface of def.elementsNamed('interface')) defaultInterfaceType(iface);
   validateDomainShape(def);
   const flavour = flavourOf(def.type);
   def.root.removeAttr('id');
@@ -46,6 +47,7 @@ export function parseDeviceXml(xml: string, domainType: string, purpose: DeviceP
   const el = parseXml(xml, { source: 'device definition' });
   const flavour = flavourOf(domainType);
   const forMatch = purpose === 'detach';
+  if (!forMatch && el.name === 'interface') defaultInterfaceType(el);
   // A config detach may name a disk by its source path in <target dev='/path'>, which disk validation refuses.
   const pathTarget = purpose === 'detach' && el.name === 'disk' && el.child('target')?.attr('dev')?.startsWith('/');
   if (!pathTarget) validateDevice(el, forMatch);

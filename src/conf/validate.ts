@@ -40,7 +40,8 @@ export function validateDevicesTogether(def: DomainDef): void {
   const targets = new Map<string, string>();
   for (const disk of def.elementsNamed('disk')) {
     const t = disk.child('target')?.attr('dev') ?? '';
-    const source = diskSource(disk) ?? '';
+    // libvirt prints a missing source as '<null>' (NULLSTR).
+    const source = diskSource(disk) ?? '<null>';
     const prev = targets.get(t);
     if (prev !== undefined) throw virtError(ErrorCode.XML_ERROR, `target '${t}' duplicated for disk sources '${prev}' and '${source}'`);
     targets.set(t, source);

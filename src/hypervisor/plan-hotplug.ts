@@ -75,8 +75,8 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
   const type = domainTypeOf(obj);
   const { flavour, hotplug } = rulesFor(type);
   const { el } = parseDeviceXml(xml, type, 'attach');
-  if (impact.live) hotplug.checkLiveAttach(el);
 
+  // As libvirt: the config half is checked first, then the live half.
   const plan: AttachPlan = {};
   let config: { def: DomainDef; dev: XmlElement } | undefined;
   if (impact.config) config = configAttach(obj, el, flavour, qemuHost);
@@ -86,7 +86,7 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
     const def = live.def.clone();
     const dev = el.clone();
     defaultControllerIndex(dev, def);
-    checkNewDiskTarget(dev, def.deviceElements(), ErrorCode.OPERATION_FAILED);
+    hotplug.checkLiveAttach(dev, def);
     checkNewController(dev, def.deviceElements());
     shareAddress(dev, config?.dev, def);
     const before = new Set(def.deviceElements());

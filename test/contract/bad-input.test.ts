@@ -37,10 +37,10 @@ const cases: [string, string, number, RegExp][] = [
   ['multicast MAC', domainXml({ name: 'm', devices: `<interface type='user'><mac address='01:00:5e:00:00:01'/></interface>` }), ErrorCode.XML_ERROR, /multicast/],
   ['unknown memory unit', domainXml({ name: 'u' }).replace("unit='MiB'", "unit='furlongs'"), ErrorCode.XML_ERROR, /unknown unit 'furlongs' in <memory>/],
   ['missing memory', `<domain type='qemu'><name>nomem</name></domain>`, ErrorCode.XML_ERROR, /Memory size must be specified/],
-  ['disk without target', domainXml({ name: 'd', devices: `<disk type='file'><source file='/x.img'/></disk>` }), ErrorCode.XML_ERROR, /missing target information for device \/x.img/],
+  ['disk without target', domainXml({ name: 'd', devices: `<disk type='file'><source file='/x.img'/></disk>` }), ErrorCode.NO_TARGET, /^missing target information for device \/x.img$/],
   ['duplicate disk target', domainXml({ name: 'd', devices: `<disk type='file'><source file='/y.img'/><target dev='vda'/></disk>` }), ErrorCode.XML_ERROR, /target 'vda' duplicated/],
   ['PCI address clash', domainXml({ name: 'p', devices: `<interface type='user'><address type='pci' domain='0' bus='0' slot='5' function='0'/></interface><interface type='user'><address type='pci' domain='0' bus='0' slot='5' function='0'/></interface>` }), ErrorCode.XML_ERROR, /double use of PCI Address 0000:00:05.0/],
-  ['unknown device element', domainXml({ name: 'g', devices: '<gizmo/>' }), ErrorCode.XML_ERROR, /unknown device type 'gizmo'/],
+  ['unknown device element', domainXml({ name: 'g', devices: '<gizmo/>' }), ErrorCode.CONFIG_UNSUPPORTED, /unknown device type 'gizmo'/],
   ['unknown domain type', domainXml({ name: 't', type: 'warp' }), ErrorCode.XML_ERROR, /invalid domain type 'warp'/],
   ['wrong root element', `<network><name>n</name></network>`, ErrorCode.XML_ERROR, /unexpected root element <network>/],
   ['bad uuid', domainXml({ name: 'uu' }).replace('<name>uu</name>', '<name>uu</name><uuid>not-a-uuid</uuid>'), ErrorCode.XML_ERROR, /malformed uuid/],
@@ -112,7 +112,7 @@ contractTest('malformed and hostile device XML on attach/detach: typed error, no
   await rejectsWith(dom.attachDevice(billionLaughs.replace(/<domain[\s\S]*/, "<disk type='file'><target dev='&lol3;'/></disk>")), ErrorCode.XML_DETAIL);
   await rejectsWith(dom.attachDeviceFlags(`<interface type='user'><mac address='ff:ff:ff:ff:ff:ff'/></interface>`, DeviceModify.LIVE), ErrorCode.XML_ERROR, /multicast/);
   await rejectsWith(dom.detachDevice(`<interface type='user'><mac address='nonsense'/></interface>`), ErrorCode.XML_ERROR);
-  await rejectsWith(dom.attachDevice(`<disk type='file'><source file='/q'/></disk>`), ErrorCode.XML_ERROR, /missing target/);
+  await rejectsWith(dom.attachDevice(`<disk type='file'><source file='/q'/></disk>`), ErrorCode.NO_TARGET, /missing target/);
   await rejectsWith(dom.attachDevice(`<interface type='warp'/>`), ErrorCode.XML_ERROR, /unknown interface type 'warp'/);
   assert.deepEqual(await stateOf(conn), before);
   await conn.close();

@@ -50,6 +50,15 @@ const DISK_TYPES = new Set(['file', 'block', 'network', 'volume', 'dir', 'nvme',
 const DISK_DEVICES = new Set(['disk', 'cdrom', 'floppy', 'lun']);
 const DISK_BUSES = new Set(['ide', 'scsi', 'virtio', 'xen', 'usb', 'uml', 'sata', 'sd', 'fdc', 'none']);
 
+/** What libvirt's VIR_ERR_NO_TARGET names after "for device": the pool and volume, the source path, or nothing. */
+function noTargetDetail(disk: XmlElement): string {
+  const s = disk.child('source');
+  const volume = s?.attr('volume');
+  if (volume !== undefined) return ` pool = '${s!.attr('pool') ?? ''}', volume = '${volume}'`;
+  const path = s?.attr('file') ?? s?.attr('dev') ?? s?.attr('dir') ?? s?.attr('name');
+  return path === undefined ? '' : ` ${path}`;
+}
+
 /** Semantic checks libvirt makes on a disk at parse time. */
 export function validateDisk(disk: XmlElement): void {
   const type = disk.attr('type') ?? 'file';
@@ -59,8 +68,7 @@ export function validateDisk(disk: XmlElement): void {
   const target = disk.child('target');
   const dev = target?.attr('dev');
   if (!dev) {
-    const src = diskSource(disk);
-    throw virtError(ErrorCode.XML_ERROR, `missing target information for device ${src ?? '(no source)'}`);
+    throw virtError(ErrorCode.NO_TARGET, `missing target information for device${noTargetDetail(disk)}`);
   }
   if (/[/\s]/.test(dev)) throw virtError(ErrorCode.XML_ERROR, `invalid disk target '${dev}'`);
   const bus = target?.attr('bus');

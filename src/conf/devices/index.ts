@@ -79,9 +79,12 @@ export function readDevice(e: XmlElement): DeviceDef {
   }
 }
 
-/** Per-device semantic checks; an element that is no device is XML_ERROR naming it. `forMatch` relaxes what a detach XML need not say. */
+/**
+ * Per-device semantic checks; an element that is no device is libvirt's CONFIG_UNSUPPORTED
+ * "unknown device type" (virDomainDeviceDefParse). `forMatch` relaxes what a detach XML need not say.
+ */
 export function validateDevice(e: XmlElement, forMatch = false): void {
-  if (!isDeviceElement(e.name)) throw virtError(ErrorCode.XML_ERROR, `unknown device type '${e.name}'`);
+  if (!isDeviceElement(e.name)) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `unknown device type '${e.name}'`);
   checkDeviceSize(e);
   switch (e.name) {
     case 'disk':

@@ -59,8 +59,7 @@ export function readInterface(iface: XmlElement): InterfaceDef {
 
 /** `forMatch`: a detach/update XML only has to identify the device, so required-but-not-identifying parts may be missing. */
 export function validateInterface(iface: XmlElement, forMatch = false): void {
-  const type = iface.attr('type');
-  if (type === undefined) throw virtError(ErrorCode.XML_ERROR, "missing type attribute in <interface>");
+  const type = iface.attr('type') ?? 'user';
   if (!NET_TYPES.has(type)) throw virtError(ErrorCode.XML_ERROR, `unknown interface type '${type}'`);
   const mac = iface.child('mac');
   if (mac) {
@@ -79,6 +78,14 @@ export function validateInterface(iface: XmlElement, forMatch = false): void {
   if (type === 'bridge' && !iface.child('source')?.attr('bridge')) {
     throw virtError(ErrorCode.XML_ERROR, "No <source> 'bridge' attribute specified with <interface type='bridge'/>");
   }
+}
+
+/**
+ * libvirt's parser default: an `<interface>` without `type` is `type='user'`, written first as
+ * libvirt prints it. Not for a detach XML, where a missing type only means "not stated".
+ */
+export function defaultInterfaceType(iface: XmlElement): void {
+  if (!iface.hasAttr('type')) iface.attrs.unshift(['type', 'user']);
 }
 
 /** Ensures `<mac address>`; returns true when the MAC had to be generated (libvirt's mac_generated). */

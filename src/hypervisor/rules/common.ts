@@ -1,5 +1,6 @@
 /** Hot-plug checks every hypervisor shares (libvirt's generic ones in domain_conf.c and the drivers). */
 import { ErrorCode, virtError } from '../../errors.js';
+import { diskSource } from '../../conf/devices/disk.js';
 import type { XmlElement } from '../../xml/index.js';
 
 /** A controller still used by a disk or hostdev cannot go (libvirt: "device is busy"). */
@@ -12,6 +13,19 @@ export function checkControllerUnused(ctrl: XmlElement, devices: XmlElement[]): 
     return a?.attr('type') === 'drive' && (a.attr('controller') ?? '0') === index && d.child('target')?.attr('bus') === type;
   });
   if (busy) throw virtError(ErrorCode.OPERATION_FAILED, 'device cannot be detached: device is busy');
+}
+
+/**
+ * A live disk whose target a disk of the running domain has (qemuDomainAttachDeviceDiskLiveInternal:
+ * virDomainDiskDefCheckDuplicateInfo, the existing disk's source first, a missing one as '<null>').
+ */
+export function checkLiveDiskTarget(dev: XmlElement, devices: XmlElement[]): void {
+  if (dev.name !== 'disk') return;
+  const t = dev.child('target')?.attr('dev');
+  const old = devices.find((d) => d.name === 'disk' && d.child('target')?.attr('dev') === t);
+  if (old) {
+    throw virtError(ErrorCode.XML_ERROR, `target '${t}' duplicated for disk sources '${diskSource(old) ?? '<null>'}' and '${diskSource(dev) ?? '<null>'}'`);
+  }
 }
 
 /** Attaching a disk whose target is taken (libvirt: "target %s already exists"). */

@@ -3,8 +3,10 @@
  * DetachDeviceLive): disks on the xen bus, interfaces, host devices, USB controllers and
  * redirected USB devices; anything else is VIR_ERR_CONFIG_UNSUPPORTED, as libxl reports it.
  */
+import type { DomainDef } from '../../conf/index.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/index.js';
+import { checkNewDiskTarget } from './common.js';
 import type { HotplugRules } from './types.js';
 
 const LIVE_KINDS = new Set(['disk', 'interface', 'hostdev', 'controller', 'redirdev']);
@@ -21,10 +23,12 @@ function checkController(dev: XmlElement, verb: 'hot plugged' | 'hot unplugged')
   if (dev.attr('type') !== 'usb') throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `'${dev.attr('type')}' controller cannot be ${verb}.`);
 }
 
-function checkLiveAttach(dev: XmlElement): void {
+function checkLiveAttach(dev: XmlElement, live: DomainDef): void {
   if (!LIVE_KINDS.has(dev.name)) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `device type '${dev.name}' cannot be attached`);
   if (dev.name === 'disk') checkDisk(dev, 'hotplugged');
   if (dev.name === 'controller') checkController(dev, 'hot plugged');
+  // libxlDomainAttachDeviceDiskLive: after the bus, the target.
+  checkNewDiskTarget(dev, live.deviceElements(), ErrorCode.OPERATION_FAILED);
 }
 
 function checkLiveDetach(dev: XmlElement): void {
