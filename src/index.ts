@@ -21,6 +21,7 @@ export type {
 export type { OpenOptions } from './drivers/registry.js';
 export type { DetachOptions, DetachOutcome, PendingDevice, PendingReason, PendingState } from './shared/hotplug-contract.js';
 export { HOTPLUG_NAMESPACE } from './shared/hotplug-contract.js';
+export type { ApplyOptions, ApplyResult, DeviceAction, DevicePlan, OperationResult, OperationStatus, PlannedOperation, RestartEntry } from './shared/declarative.js';
 export { VirtError, ErrorCode, ErrorDomain, isVirtError } from './errors.js';
 export * as xml from './xml/index.js';
 export * as conf from './conf/index.js';

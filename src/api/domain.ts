@@ -3,8 +3,9 @@ import type { AttachResult, BlockInfo, ConsoleStream, DetachResult, DomainInfo, 
 import { ErrorCode, VirtError } from '../errors.js';
 import { DeviceModify, DomainMemory, DomainVcpus } from '../shared/flags.js';
 import type { DomainRef } from '../shared/events.js';
+import type { ApplyOptions, ApplyResult, DevicePlan } from '../shared/declarative.js';
 import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
-import { checkFlagsArg, checkIntArg, checkStringArg, checkXmlArg, MAX_INT32 } from './args.js';
+import { checkFlagsArg, checkIntArg, checkOptionsArg, checkStringArg, checkXmlArg, MAX_INT32 } from './args.js';
 import { contractCall, contractOptions } from './contract.js';
 import { need } from './unsupported.js';
 
@@ -198,6 +199,28 @@ export class Domain {
   async isolateDevice(alias: string): Promise<DetachOutcome> {
     checkStringArg(alias, 'alias', 'isolateDevice', { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
     return contractCall(this.#driver, 'isolateDevice', (d) => d.isolateDevice!(this.#ref, alias));
+  }
+
+  /**
+   * Declarative devices: compares a desired full domain XML with the current definition(s) and returns
+   * the hot-plug calls (attach / detach / update, each with its DeviceModify flags) that make the devices
+   * equal, in the order applyDevices runs them; what no hot-plug call can change (memory, vCPUs, machine
+   * type, os, devices that cannot be plugged live) is listed in `needsRestart`. Changes nothing.
+   */
+  async planDevices(desiredXml: string | Uint8Array): Promise<DevicePlan> {
+    const xml = checkXmlArg(desiredXml, 'desiredXml', 'planDevices', 'desired domain definition');
+    return contractCall(this.#driver, 'planDevices', (d) => d.planDevices!(this.#ref, xml));
+  }
+  /**
+   * Declarative devices: plans (see planDevices) and runs the calls: detaches first (the hot-plug
+   * contract's outcome each; `waitMs` as for detachDeviceFlags), then updates, then attaches; stops at
+   * the first failure (the rest `skipped`). `needsRestart` entries are never applied.
+   */
+  async applyDevices(desiredXml: string | Uint8Array, options?: ApplyOptions): Promise<ApplyResult> {
+    const fn = 'applyDevices';
+    const xml = checkXmlArg(desiredXml, 'desiredXml', fn, 'desired domain definition');
+    const opts = checkOptionsArg<ApplyOptions>(options, 'options', fn);
+    return contractCall(this.#driver, 'applyDevices', (d) => d.applyDevices!(this.#ref, xml, opts));
   }
 
   /** virDomainReboot (DomainReboot flags: how the guest is asked; 0 lets the driver choose). */

@@ -23,6 +23,7 @@ import { attachInterface, detachInterface } from './commands/interface.js';
 import { destroy, resume, shutdown, start, suspend } from './commands/lifecycle.js';
 import { isolateDeviceCommand, pendingDevicesCommand, persistDeviceCommand } from './commands/hotplug-contract.js';
 import { list } from './commands/list.js';
+import { apply } from './commands/apply.js';
 import { cd, connect, echo, exit, hostname, pwd, quit, uri, version } from './commands/misc.js';
 import { undefine } from './commands/undefine.js';
 
@@ -69,6 +70,7 @@ export const COMMANDS: readonly CommandDef[] = [
   pendingDevicesCommand,
   isolateDeviceCommand,
   persistDeviceCommand,
+  apply,
   changeMedia,
   domblklist,
   domiflist,

@@ -19,7 +19,15 @@ export function stripRuntimeNames(dev: XmlElement, flavour: Flavour): void {
 
 /** Parses, validates and fills defaults for a domain definition (define / createXML). */
 export function parseDomainXml(xml: string, options: DefaultsOptions = {}): DomainDef {
-  const def = new DomainDef(parseXml(xml, { source: 'domain definition' }));
+  return normalizeDomainDef(new DomainDef(parseXml(xml, { source: 'domain definition' })), options);
+}
+
+/**
+ * What define does to a parsed domain, in place: validation, runtime names dropped, defaults filled
+ * in. The device elements stay the same objects (implicit devices are added beside them), so a caller
+ * can tell what the XML stated from what define added (declarative devices).
+ */
+export function normalizeDomainDef(def: DomainDef, options: DefaultsOptions = {}): DomainDef {
   for (const iface of def.elementsNamed('interface')) defaultInterfaceType(iface);
   validateDomainShape(def);
   const flavour = flavourOf(def.type);

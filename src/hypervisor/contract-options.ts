@@ -1,5 +1,6 @@
 /** Checks of the contract's options, wherever a caller hands them to a driver: INVALID_ARG naming the bad one. */
 import { ErrorCode, virtError } from '../errors.js';
+import type { ApplyOptions } from '../shared/declarative.js';
 import { type DetachOptions, MAX_WAIT_MS } from '../shared/hotplug-contract.js';
 import { checkHotplugSlots } from './hotplug-slots.js';
 
@@ -32,4 +33,17 @@ export function checkDefineOptions(options: unknown, fn: string): number {
   const o = options as Record<string, unknown>;
   for (const k of Object.keys(o)) if (k !== 'hotplugSlots') bad(fn, `unknown define option '${k}' (known: hotplugSlots)`);
   return o.hotplugSlots === undefined ? 0 : checkHotplugSlots(o.hotplugSlots, fn);
+}
+
+/** The options of applyDevices, checked. */
+export function checkApplyOptions(options: unknown, fn: string): ApplyOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad(fn, 'apply options must be an object');
+  const o = options as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'waitMs') bad(fn, `unknown apply option '${k}' (known: waitMs)`);
+  const w = o.waitMs;
+  if (w !== undefined && (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WAIT_MS)) {
+    bad(fn, `waitMs must be an integer number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${String(w)}`);
+  }
+  return o as ApplyOptions;
 }

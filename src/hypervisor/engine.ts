@@ -11,6 +11,7 @@ import { ErrorCode } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
 import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
+import type { ApplyOptions, ApplyResult, DevicePlan } from '../shared/declarative.js';
 import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason, StoragePoolState } from '../shared/flags.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../shared/driver.js';
 import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../shared/host-types.js';
@@ -19,7 +20,9 @@ import { askHost, filterByFlags, filterPoolTypes, getBlockInfo, interfaceAddress
 import { configDef, configXml, type DomainObj, liveDomain, refOf } from './domain-obj.js';
 import { type DomainKey, EngineCore, type EngineOptions } from './engine-core.js';
 import { inactiveOf } from './naming.js';
-import { checkDefineOptions, checkDetachOptions } from './contract-options.js';
+import { checkApplyOptions, checkDefineOptions, checkDetachOptions } from './contract-options.js';
+import { applyPlan } from './apply-devices.js';
+import { planDevices } from './plan-devices.js';
 import { withHotplugSlots } from './hotplug-slots.js';
 import { type DetachCall, isolatePending, runDetach } from './detach.js';
 import { pendingDevices as listPending, reasonOf, stateOf, stripPendingMark, withPendingMark } from './pending.js';
@@ -402,6 +405,23 @@ export class Engine implements Driver {
       const entry = live.pending.find((p) => p.alias === alias)!;
       return { status: 'pending', outcome: 'pending', alias, reason: reasonOf(live, entry), since: entry.requestedAt, state: stateOf(entry), ...(entry.requestId ? { requestId: entry.requestId } : {}) };
     });
+  }
+
+  /** Declarative devices: the hot-plug calls that make the domain's devices those of `xml` (src/hypervisor/plan-devices.ts). */
+  planDevices(dom: DomainRef, xml: string): Promise<DevicePlan> {
+    const qemuHost = this.#core.qemuHost;
+    return this.#read(dom, (obj) => planDevices({ name: obj.name, uuid: obj.uuid, config: configDef(obj), live: obj.live?.def, qemuHost }, xml));
+  }
+
+  /** Declarative devices: plans, then runs the calls in order through this driver, stopping at the first failure. */
+  async applyDevices(dom: DomainRef, xml: string, options?: ApplyOptions): Promise<ApplyResult> {
+    const opts = checkApplyOptions(options, 'applyDevices');
+    const plan = await this.planDevices(dom, xml);
+    return applyPlan(plan, {
+      attach: (x, f) => this.attachDevice(dom, x, f),
+      detach: (x, f, o) => this.detachDevice(dom, x, f, o),
+      update: (x, f) => this.updateDevice(dom, x, f),
+    }, opts);
   }
 
   /** Devices of a running domain whose unplug is outstanding, with why and since when. */

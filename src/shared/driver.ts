@@ -5,6 +5,7 @@
  */
 import type { EventListener } from './event-hub.js';
 import type { DomainRef } from './events.js';
+import type { ApplyOptions, ApplyResult, DevicePlan } from './declarative.js';
 import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from './hotplug-contract.js';
 import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from './host-types.js';
 
@@ -126,6 +127,10 @@ export interface Driver {
   persistDevice?(dom: DomainRef, alias: string): Promise<AttachResult>;
   /** The contract: cuts a device whose unplug is pending off from the host (optional). */
   isolateDevice?(dom: DomainRef, alias: string): Promise<DetachOutcome>;
+  /** The contract: the hot-plug calls that make the domain's devices those of a desired domain XML (optional). */
+  planDevices?(dom: DomainRef, xml: string): Promise<DevicePlan>;
+  /** The contract: plans and runs those calls in a safe order (optional). */
+  applyDevices?(dom: DomainRef, xml: string, options?: ApplyOptions): Promise<ApplyResult>;
 
   /**
    * Subscribes to every domain event of this connection. Resolves once events are being
