@@ -105,13 +105,23 @@ async function check<T>(t: FuzzTarget<T>, input: T, stats: Stats, boundMs: numbe
   return problem;
 }
 
-/** Runs `numRuns` inputs of one target from `seed`; a failure is shrunk and returned. */
-export async function runBatch(t: FuzzTarget, seed: number, numRuns: number, stats: Stats, boundMs: number): Promise<Failure | undefined> {
+/**
+ * Runs `numRuns` inputs of one target from `seed`; a failure is shrunk and returned. `beforeCall`
+ * hears the index of each generated input before its call (shrinking steps are not counted), so a
+ * call that never returns can be named: it is `fc.sample(t.input, { seed, numRuns: i + 1 })[i]`.
+ */
+export async function runBatch(t: FuzzTarget, seed: number, numRuns: number, stats: Stats, boundMs: number, beforeCall?: (i: number) => void): Promise<Failure | undefined> {
   let lastProblem = '';
+  let generated = 0;
+  let shrinking = false;
   const result = await fc.check(
     fc.asyncProperty(t.input, async (input) => {
+      if (!shrinking) beforeCall?.(generated++);
       const problem = await check(t, input, stats, boundMs);
-      if (problem) lastProblem = problem;
+      if (problem) {
+        shrinking = true;
+        lastProblem = problem;
+      }
       return problem === undefined;
     }),
     // Shrinking stops after a minute: the input found by then is small enough to read.

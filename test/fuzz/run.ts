@@ -2,17 +2,21 @@
  * `npm run fuzz -- [--duration S] [--runs N] [--seed N] [--targets a,b] [--batch N] [--bound-ms MS] [--out DIR] [--json]`
  *
  * Fuzzes every target (test/fuzz/targets.ts) round-robin in batches, in a child process watched for
- * hangs: a worker silent for --hang-s seconds (default 30; it ticks every 2 s) is killed and the batch recorded. Stops after
+ * hangs: a worker silent for --hang-s seconds (default 30; it ticks every 2 s) is killed and the call it
+ * was running recorded with its input (the worker notes each call's index in a progress file). Stops after
  * --duration seconds (default 60) or --runs calls. Each failure is shrunk by fast-check and written to
- * --out (default ./fuzz-failures) as JSON with its target, seed and reason; rerun a seed with
- * --seed N --targets NAME. Exit status 1 when anything failed.
+ * --out (default ./fuzz-failures) as JSON with its target, seed and reason as soon as it is found;
+ * rerun a batch with --seed N --start-batch B --targets NAME (batch B runs seed N + B). Exit status 1
+ * when anything failed.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { emptyStats, type Failure, runBatch, type Stats, closeFixture } from './harness.js';
+import fc from 'fast-check';
+import { emptyStats, type Failure, jsonable, runBatch, type Stats, closeFixture } from './harness.js';
 import { targets } from './all-targets.js';
 
 interface Options {
@@ -27,6 +31,8 @@ interface Options {
   json: boolean;
   worker: boolean;
   startBatch: number;
+  /** Worker only: a file where it keeps "<batch> <call>" of the call in progress (read after a hang). */
+  progress: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -56,6 +62,7 @@ function parseArgs(argv: string[]): Options {
     json: argv.includes('--json'),
     worker: argv.includes('--worker'),
     startBatch: num('start-batch', 0),
+    progress: get('progress'),
   };
 }
 
@@ -65,6 +72,7 @@ async function worker(o: Options): Promise<void> {
   // Heartbeat: a call stuck in synchronous code stops it, and the supervisor kills this process.
   setInterval(() => console.log('{"event":"tick"}'), 2000).unref();
   const started = Date.now();
+  const progressFd = o.progress === undefined ? undefined : openSync(o.progress, 'w');
   let calls = 0;
   for (let b = o.startBatch; ; b++) {
     if (Date.now() - started > o.durationS * 1000 || calls >= o.runs) break;
@@ -73,11 +81,14 @@ async function worker(o: Options): Promise<void> {
     const n = Math.min(o.batch, o.runs - calls);
     console.log(JSON.stringify({ event: 'start', batch: b, target: t.name, seed }));
     const stats = emptyStats();
-    const failure = await runBatch(t, seed, n, stats, o.boundMs);
+    const failure = await runBatch(t, seed, n, stats, o.boundMs, (i) => {
+      if (progressFd !== undefined) writeSync(progressFd, `${b} ${i}`.padEnd(24), 0, 'utf8');
+    });
     calls += stats.calls;
     console.log(JSON.stringify({ event: 'done', batch: b, target: t.name, seed, stats, failure }));
   }
   await closeFixture();
+  if (progressFd !== undefined) closeSync(progressFd);
   console.log(JSON.stringify({ event: 'end' }));
 }
 
@@ -99,13 +110,22 @@ async function supervise(o: Options): Promise<number> {
   const total = emptyStats();
   const perTarget: Record<string, Stats> = {};
   const failures: Failure[] = [];
+  // Each failure is written (and named on stderr) as soon as it is known: a long campaign stopped early keeps them.
+  const record = (f: Failure): void => {
+    failures.push(f);
+    mkdirSync(o.out, { recursive: true });
+    writeFileSync(join(o.out, `${f.target}-seed${f.seed}-${failures.length - 1}.json`), JSON.stringify(f, null, 2));
+    if (!o.json) process.stderr.write(`\nFAIL ${f.target} seed ${f.seed}: ${f.reason.split('\n')[0]}\n`);
+  };
   const started = Date.now();
   let nextBatch = o.startBatch;
   let remainingRuns = o.runs;
+  const progressDir = mkdtempSync(join(tmpdir(), 'virtkit-fuzz-progress-'));
+  const progressFile = join(progressDir, 'call');
   for (;;) {
     const left = o.durationS - (Date.now() - started) / 1000;
     if (left <= 0 || remainingRuns <= 0) break;
-    const args = ['--import', 'tsx', self, '--worker', '--seed', String(o.seed), '--start-batch', String(nextBatch), '--duration', String(left), '--batch', String(o.batch), '--bound-ms', String(o.boundMs), '--targets', o.targets.join(',')];
+    const args = ['--import', 'tsx', self, '--worker', '--seed', String(o.seed), '--start-batch', String(nextBatch), '--duration', String(left), '--batch', String(o.batch), '--bound-ms', String(o.boundMs), '--targets', o.targets.join(','), '--progress', progressFile];
     if (Number.isFinite(remainingRuns)) args.push('--runs', String(remainingRuns));
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let current: { batch: number; target: string; seed: number } | undefined;
@@ -131,7 +151,7 @@ async function supervise(o: Options): Promise<number> {
         perTarget[msg.target] ??= emptyStats();
         add(perTarget[msg.target]!, msg.stats!);
         remainingRuns -= msg.stats!.calls;
-        if (msg.failure) failures.push(msg.failure);
+        if (msg.failure) record(msg.failure);
         nextBatch = msg.batch + 1;
         current = undefined;
         if (!o.json) process.stderr.write(`\r${total.calls.toLocaleString('en-US')} calls, ${failures.length} failures, max ${total.maxMs.toFixed(0)} ms   `);
@@ -142,15 +162,17 @@ async function supervise(o: Options): Promise<number> {
     if (ended) break;
     // Killed (hang) or crashed: record the batch in progress, go on with the next one.
     const where = current ?? { batch: nextBatch, target: '?', seed: o.seed + nextBatch };
-    failures.push({ target: where.target, seed: where.seed, reason: `worker ${code === null ? `made no progress for ${o.hangS} s (hang)` : `exited with ${code}`} in batch ${where.batch}`, input: null });
+    const call = callInProgress(progressFile, where.batch);
+    const t = targets.find((x) => x.name === where.target);
+    // The input is the call-th one fast-check generates from the batch's seed (fc.sample draws the same).
+    const input = t && call !== undefined ? jsonable(fc.sample(t.input, { seed: where.seed, numRuns: call + 1 })[call]) : null;
+    const reason = `worker ${code === null ? `made no progress for ${o.hangS} s (hang)` : `exited with ${code}`} in batch ${where.batch}${call === undefined ? '' : `, call ${call}`}`;
+    record({ target: where.target, seed: where.seed, reason, input });
     total.failures++;
     nextBatch = where.batch + 1;
   }
+  rmSync(progressDir, { recursive: true, force: true });
   if (!o.json) process.stderr.write('\n');
-  if (failures.length > 0) {
-    mkdirSync(o.out, { recursive: true });
-    for (const [i, f] of failures.entries()) writeFileSync(join(o.out, `${f.target}-seed${f.seed}-${i}.json`), JSON.stringify(f, null, 2));
-  }
   const summary = { seed: o.seed, seconds: Math.round((Date.now() - started) / 1000), total, perTarget, failures: failures.length, failuresDir: failures.length ? o.out : undefined };
   if (o.json) console.log(JSON.stringify(summary));
   else {
@@ -162,6 +184,16 @@ async function supervise(o: Options): Promise<number> {
     if (failures.length) console.log(`minimal failing inputs written to ${o.out}`);
   }
   return failures.length > 0 || total.overBound > 0 ? 1 : 0;
+}
+
+/** The call a killed worker was running in `batch`, from its progress file. */
+function callInProgress(file: string, batch: number): number | undefined {
+  try {
+    const [b, i] = readFileSync(file, 'utf8').trim().split(' ').map(Number);
+    return b === batch && Number.isInteger(i) ? i : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const options = parseArgs(process.argv.slice(2));
