@@ -8,6 +8,9 @@ import { DOMAIN_TYPES } from './flavour.js';
 import { formatPciAddress, readPciAddress } from './address.js';
 import { checkDefinitionSize, checkDeviceCount } from './limits.js';
 
+/** Largest `<vcpu>` count (a C unsigned int, as libvirt parses it; machine types allow far fewer). */
+export const MAX_VCPU_COUNT = 4_294_967_295;
+
 /** Domain names: non-empty, no '/', no control characters (they become file names and CLI arguments). */
 export function validateDomainName(name: string): void {
   if (name === '') throw virtError(ErrorCode.XML_ERROR, 'missing domain name information');
@@ -29,6 +32,8 @@ export function validateDomainShape(def: DomainDef): void {
   }
   const vcpu = root.childText('vcpu');
   if (vcpu !== undefined && !/^[1-9]\d*$/.test(vcpu)) throw virtError(ErrorCode.XML_ERROR, `invalid vcpu count '${vcpu}': expected a positive integer`);
+  // libvirt reads the count as a C unsigned int.
+  if (vcpu !== undefined && Number(vcpu) > MAX_VCPU_COUNT) throw virtError(ErrorCode.XML_ERROR, 'maximum vcpus count must be an integer');
   checkDeviceCount(root.child('devices'));
   for (const dev of def.deviceElements()) validateDevice(dev);
 }

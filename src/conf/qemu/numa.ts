@@ -42,6 +42,16 @@ export function formatCpuset(ids: number[]): string {
   return out.join(',');
 }
 
+/** A cpuset with ids CPUMASK_LEN..last added, joined to its last range when that ends at CPUMASK_LEN - 1. */
+function withTail(text: string, adjacent: boolean, last: number): string {
+  const tail = last === CPUMASK_LEN ? `${CPUMASK_LEN}` : `${CPUMASK_LEN}-${last}`;
+  if (text === '') return tail;
+  if (!adjacent) return `${text},${tail}`;
+  const cut = text.lastIndexOf(',') + 1;
+  const start = text.slice(cut).split('-')[0];
+  return `${text.slice(0, cut)}${start}-${last}`;
+}
+
 export function normalizeNuma(def: DomainDef, maxVcpus: number): void {
   const numa = def.root.child('cpu')?.child('numa');
   if (!numa) return;
@@ -92,8 +102,12 @@ export function normalizeNuma(def: DomainDef, maxVcpus: number): void {
   if (named.size < maxVcpus && byId.has(0)) {
     const cell0 = byId.get(0)!;
     const ids = new Set(parseCpuset(cell0.attr('cpus') ?? '', '<numa><cell cpus>'));
-    for (let i = 0; i < maxVcpus; i++) if (!named.has(i)) ids.add(i);
-    cell0.setAttr('cpus', formatCpuset([...ids].sort((a, b) => a - b)));
+    // Cells name ids below CPUMASK_LEN only: the vCPUs above are one range, written as such (the work
+    // stays proportional to the ids named, whatever count <vcpu> says).
+    const below = Math.min(maxVcpus, CPUMASK_LEN);
+    for (let i = 0; i < below; i++) if (!named.has(i)) ids.add(i);
+    const text = formatCpuset([...ids].sort((a, b) => a - b));
+    cell0.setAttr('cpus', maxVcpus > CPUMASK_LEN ? withTail(text, ids.has(CPUMASK_LEN - 1), maxVcpus - 1) : text);
   }
   const order = [...byId].sort((a, b) => a[0] - b[0]).map(([, c]) => c);
   let k = 0;
