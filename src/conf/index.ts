@@ -6,7 +6,7 @@ export { validateDomainName, validateDevicesTogether } from './validate.js';
 export { checkDefinitionSize, checkDeviceCount, checkDeviceSize, MAX_DEVICE_NODES, MAX_DEVICES } from './limits.js';
 export { assignLiveNames, type LiveNaming } from './names.js';
 export { findDevice, findByAlias, checkNoContradiction, type MatchOptions } from './match.js';
-export { updateDeviceElement, type UpdateOptions, type UpdateOutcome } from './update.js';
+export { findGraphicsForUpdate, updateDeviceElement, type UpdateOptions, type UpdateOutcome } from './update.js';
 export { checkFlags, resolveImpact, AFFECT_CONFIG, AFFECT_LIVE, type Impact } from './impact.js';
 export { flavourOf, type Flavour } from './flavour.js';
 export { readDevice, type DeviceDef } from './devices/index.js';

@@ -84,7 +84,18 @@ function findHostdev(def: DomainDef, dev: XmlElement): XmlElement {
   return hit;
 }
 
-/** Other kinds: same element, same top-level attributes and model, plus alias/address when given. */
+const CHR_KINDS = new Set(['serial', 'console', 'parallel', 'channel']);
+
+/** Character devices also by their target (virDomainChrEquals): type and port, or a channel's name; each when given. */
+function sameChrTarget(dev: XmlElement, d: XmlElement): boolean {
+  const want = dev.child('target');
+  if (!want || !CHR_KINDS.has(dev.name)) return true;
+  const have = d.child('target');
+  const keys = dev.name === 'channel' ? ['type', 'name'] : ['type', 'port'];
+  return keys.every((k) => want.attr(k) === undefined || have?.attr(k) === want.attr(k));
+}
+
+/** Other kinds: same element, same top-level attributes and model (a character device: same target), plus alias/address when given. */
 function findGeneric(def: DomainDef, dev: XmlElement): XmlElement {
   const alias = readAlias(dev);
   const addr = addressKey(dev);
@@ -93,6 +104,7 @@ function findGeneric(def: DomainDef, dev: XmlElement): XmlElement {
     if (alias !== undefined && readAlias(d) !== alias) return false;
     if (addr !== undefined && addressKey(d) !== addr) return false;
     if (model !== undefined && d.child('model')?.attr('type') !== model) return false;
+    if (!sameChrTarget(dev, d)) return false;
     return dev.attrs.every(([k, v]) => d.attr(k) === v);
   });
   if (hits.length > 1) throw virtError(ErrorCode.OPERATION_FAILED, `multiple matching <${dev.name}> devices found`);

@@ -1,13 +1,15 @@
 /**
- * updateDevice semantics (libvirt's qemuDomainChangeDiskLive / qemuDomainChangeNet):
- * a removable disk may change its media; an interface may change link state and
- * a few other live-tunable fields; anything else is refused with libvirt's codes.
+ * updateDevice semantics (libvirt's qemuDomainChangeDiskLive / qemuDomainChangeNet /
+ * qemuDomainChangeGraphics): a removable disk may change its media; an interface may change link
+ * state and a few other live-tunable fields; a display its password; anything else is refused
+ * with libvirt's codes.
  */
 import { ErrorCode, virtError } from '../errors.js';
 import { cloneNode, type XmlElement, xmlDiff } from '../xml/index.js';
 import { diskSource } from './devices/disk.js';
 import { INTERFACE_ORDER, DISK_ORDER } from './devices/kinds.js';
 import { parseMac } from './mac.js';
+import { normalizeGraphicsElement } from './qemu/graphics.js';
 
 export interface UpdateOptions {
   /** Applying to the running definition (stricter rules) rather than the persistent one. */
@@ -94,6 +96,80 @@ function updateInterface(current: XmlElement, wanted: XmlElement, opts: UpdateOp
   return { change: before !== after ? 'link' : 'other' };
 }
 
+/**
+ * The display an update names: the first of its type (qemuDomainFindGraphicsIndex), else libvirt's
+ * DEVICE_MISSING (live) or INVALID_ARG (config).
+ */
+export function findGraphicsForUpdate(devices: readonly XmlElement[], wanted: XmlElement, live: boolean): XmlElement {
+  const type = wanted.attr('type') ?? '';
+  const hit = devices.find((d) => d.name === 'graphics' && d.attr('type') === type);
+  if (hit) return hit;
+  if (live) throw virtError(ErrorCode.DEVICE_MISSING, `cannot find existing graphics device to modify of type '${type}'`);
+  throw virtError(ErrorCode.INVALID_ARG, `cannot find existing graphics type '${type}' device to modify`);
+}
+
+const PASSWORD_ATTRS = ['passwd', 'passwdValidTo', 'connected'];
+
+function refuseGraphics(detail: string): never {
+  throw virtError(ErrorCode.OPERATION_UNSUPPORTED, detail);
+}
+
+/** A running display's listens must stay as they are (qemuDomainChangeGraphics). */
+function checkListens(old: XmlElement, wanted: XmlElement, type: string): void {
+  const before = old.elements('listen');
+  const after = wanted.elements('listen');
+  if (before.length !== after.length) refuseGraphics(`cannot change the number of listen addresses on '${type}' graphics`);
+  for (let i = 0; i < after.length; i++) {
+    const a = before[i]!;
+    const b = after[i]!;
+    const kind = b.attr('type');
+    if (a.attr('type') !== kind) refuseGraphics(`cannot change the type of listen address on '${type}' graphics`);
+    if (kind === 'address' && a.attr('address') !== b.attr('address')) refuseGraphics(`cannot change listen address setting on '${type}' graphics`);
+    if (kind === 'network' && a.attr('network') !== b.attr('network')) refuseGraphics(`cannot change listen address setting on '${type}' graphics`);
+    if (kind === 'socket' && a.attr('socket') !== b.attr('socket')) refuseGraphics(`cannot change listen socket setting on '${type}' graphics`);
+  }
+}
+
+/**
+ * Graphics: the definition takes the new element as parsed; a running VNC or SPICE display changes
+ * only its password (passwd, passwdValidTo, connected), and listens, ports and keymap must stay.
+ * Other display types change nothing live (libvirt reports it but returns success).
+ */
+function updateGraphics(current: XmlElement, wanted: XmlElement, opts: UpdateOptions): UpdateOutcome {
+  const w = wanted.clone();
+  normalizeGraphicsElement(w);
+  if (!opts.live) {
+    current.attrs = w.attrs;
+    current.children = w.children;
+    return { change: 'other' };
+  }
+  const old = current.clone();
+  normalizeGraphicsElement(old);
+  const type = w.attr('type') ?? '';
+  checkListens(old, w, type);
+  if (type !== 'vnc' && type !== 'spice') return { change: 'none' };
+  const autoport = w.attr('autoport') === 'yes';
+  const ports = type === 'vnc' ? ['port'] : ['port', 'tlsPort'];
+  if ((old.attr('autoport') === 'yes') !== autoport || (!autoport && ports.some((p) => (old.attr(p) ?? '0') !== (w.attr(p) ?? '0')))) {
+    refuseGraphics(`cannot change port settings on ${type} graphics`);
+  }
+  if (old.attr('keymap') !== w.attr('keymap')) refuseGraphics(`cannot change keymap setting on ${type} graphics`);
+  const connected = (e: XmlElement) => e.attr('connected') ?? 'default';
+  const passwordChange =
+    old.hasAttr('passwdValidTo') ||
+    w.hasAttr('passwdValidTo') ||
+    connected(old) !== connected(w) ||
+    (type === 'spice' && connected(w) === 'disconnect') ||
+    old.attr('passwd') !== w.attr('passwd');
+  if (!passwordChange) return { change: 'none' };
+  for (const a of PASSWORD_ATTRS) {
+    const v = w.attr(a);
+    if (v === undefined) current.removeAttr(a);
+    else current.setAttr(a, v);
+  }
+  return { change: 'other' };
+}
+
 /** Applies an update in place on the matched device element. */
 export function updateDeviceElement(current: XmlElement, wanted: XmlElement, opts: UpdateOptions): UpdateOutcome {
   switch (wanted.name) {
@@ -101,6 +177,8 @@ export function updateDeviceElement(current: XmlElement, wanted: XmlElement, opt
       return updateDisk(current, wanted, opts);
     case 'interface':
       return updateInterface(current, wanted, opts);
+    case 'graphics':
+      return updateGraphics(current, wanted, opts);
     default:
       throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `update of device '${wanted.name}' is not supported`);
   }

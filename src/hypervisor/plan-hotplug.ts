@@ -17,6 +17,7 @@ import {
   type DomainDef,
   findByAlias,
   findDevice,
+  findGraphicsForUpdate,
   type Flavour,
   type Impact,
   parseDeviceXml,
@@ -306,14 +307,14 @@ export function planUpdate(obj: DomainObj, xml: string, flags: number): UpdatePl
   const plan: UpdatePlan = {};
   if (impact.config) {
     const def = configDef(obj)!;
-    const found = findDevice(def, el, { macGenerated, config: true });
+    const found = el.name === 'graphics' ? findGraphicsForUpdate(def.deviceElements(), el, false) : findDevice(def, el, { macGenerated, config: true });
     updateDeviceElement(found, el, { live: false, force });
     validateDevicesTogether(def);
     plan.config = storeXml(def.toXml());
   }
   if (impact.live) {
     const def = obj.live!.def.clone();
-    const found = findDevice(def, el, { macGenerated });
+    const found = el.name === 'graphics' ? findGraphicsForUpdate(def.deviceElements(), el, true) : findDevice(def, el, { macGenerated });
     const before = found.clone();
     updateDeviceElement(found, el, { live: true, force });
     plan.live = { ...obj.live!, def };

@@ -288,3 +288,25 @@ contractTest('interface types QEMU cannot hot-plug are refused live and accepted
   assert.match(await dom.getXMLDesc(DomainXML.INACTIVE), /52:54:00:aa:00:07/);
   await conn.close();
 });
+
+contractTest('graphics update as qemuDomainChangeGraphics: a running display changes its password only; the definition takes the element', async (c) => {
+  const conn = await c.open();
+  const vnc = (extra: string) => `<graphics type='vnc' port='5901' autoport='no' listen='127.0.0.1'${extra}><listen type='address' address='127.0.0.1'/></graphics>`;
+  const dom = await setup(c, conn, 'running', vnc(" passwd='one'"));
+  const secure = async (flags = 0) => parsed(await dom.getXMLDesc(flags | DomainXML.SECURE)).child('devices')!.child('graphics')!;
+  await dom.updateDeviceFlags(vnc(" passwd='two'"), DeviceModify.LIVE);
+  assert.equal((await secure()).attr('passwd'), 'two');
+  assert.equal((await secure(DomainXML.INACTIVE)).attr('passwd'), 'one', 'live only');
+  const before = await snapshot(dom);
+  await rejectsWith(dom.updateDeviceFlags(vnc('').replace("port='5901'", "port='5902'"), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /^Operation not supported: cannot change port settings on vnc graphics$/);
+  await rejectsWith(dom.updateDeviceFlags(vnc('').replaceAll('127.0.0.1', '0.0.0.0'), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /^Operation not supported: cannot change listen address setting on 'vnc' graphics$/);
+  await rejectsWith(dom.updateDeviceFlags(vnc(" keymap='de'"), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /cannot change keymap setting on vnc graphics/);
+  await rejectsWith(dom.updateDeviceFlags(`<graphics type='spice'/>`, DeviceModify.LIVE), ErrorCode.DEVICE_MISSING, /cannot find existing graphics device to modify of type 'spice'/);
+  await rejectsWith(dom.updateDeviceFlags(`<graphics type='spice'/>`, DeviceModify.CONFIG), ErrorCode.INVALID_ARG, /cannot find existing graphics type 'spice' device to modify/);
+  assert.deepEqual(await snapshot(dom), before);
+  // The definition takes the new element whole (the next start uses it).
+  await dom.updateDeviceFlags(vnc('').replace("port='5901'", "port='5902'"), DeviceModify.CONFIG);
+  assert.equal((await secure(DomainXML.INACTIVE)).attr('port'), '5902');
+  assert.equal((await secure()).attr('port'), '5901');
+  await conn.close();
+});

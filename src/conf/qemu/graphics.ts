@@ -50,11 +50,10 @@ function listenAttr(g: XmlElement, first: XmlElement): void {
   setOrDrop(g, 'listen', first.attr('type') === 'address' ? first.attr('address') : undefined);
 }
 
-function vnc(g: XmlElement, ctx: QemuContext): void {
+function vnc(g: XmlElement, libDir: string): void {
   const list = listens(g, true);
   let first = list[0]!;
   // A socket libvirt generated under its own directory is not configuration (qemuDomainRecheckInternalPaths).
-  const libDir = ctx.config.libDir ?? '/var/lib/libvirt/qemu';
   const sock = first.attr('socket');
   if (first.attr('type') === 'socket' && sock !== undefined && sock.startsWith(libDir)) {
     const l = el('listen', { type: 'address' });
@@ -126,18 +125,21 @@ function rdp(g: XmlElement): void {
   listenAttr(g, list[0]!);
 }
 
-export function normalizeGraphics(def: DomainDef, ctx: QemuContext): void {
-  for (const g of def.elementsNamed('graphics')) {
-    switch (g.attr('type')) {
-      case 'vnc':
-        vnc(g, ctx);
-        break;
-      case 'spice':
-        spice(g);
-        break;
-      case 'rdp':
-        rdp(g);
-        break;
-    }
+/** One `<graphics>` as libvirt's parser leaves it; `libDir` is where libvirt generates VNC sockets. */
+export function normalizeGraphicsElement(g: XmlElement, libDir = '/var/lib/libvirt/qemu'): void {
+  switch (g.attr('type')) {
+    case 'vnc':
+      vnc(g, libDir);
+      break;
+    case 'spice':
+      spice(g);
+      break;
+    case 'rdp':
+      rdp(g);
+      break;
   }
+}
+
+export function normalizeGraphics(def: DomainDef, ctx: QemuContext): void {
+  for (const g of def.elementsNamed('graphics')) normalizeGraphicsElement(g, ctx.config.libDir);
 }
