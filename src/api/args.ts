@@ -4,39 +4,16 @@
  * never a silently truncated value).
  */
 import { ErrorCode, virtError, type VirtError } from '../errors.js';
+import { describeValue } from '../shared/describe-value.js';
+import { type DetachOptions, MAX_WAIT_MS } from '../shared/hotplug-contract.js';
 import { decodeXmlBytes } from '../xml/decode.js';
+
+export { describeValue };
 
 /** libvirt's flags are C `unsigned int`. */
 export const MAX_UINT32 = 0xffff_ffff;
 /** libvirt's ids and other `int` arguments. */
 export const MAX_INT32 = 0x7fff_ffff;
-
-/** A short, safe description of any value for a message (Symbols, Proxies and throwing toString included). */
-export function describeValue(v: unknown): string {
-  try {
-    switch (typeof v) {
-      case 'string':
-        return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-      case 'number':
-      case 'boolean':
-      case 'bigint':
-        return `${String(v)}${typeof v === 'bigint' ? 'n' : ''}`;
-      case 'undefined':
-        return 'undefined';
-      case 'symbol':
-        return 'a symbol';
-      case 'function':
-        return 'a function';
-      default:
-        if (v === null) return 'null';
-        if (Array.isArray(v)) return 'an array';
-        if (v instanceof Uint8Array) return `${v.length} bytes`;
-        return 'an object';
-    }
-  } catch {
-    return 'an unprintable value';
-  }
-}
 
 function invalid(name: string, fn: string, expected: string, got: unknown): VirtError {
   return virtError(ErrorCode.INVALID_ARG, `${name} in ${fn} must be ${expected}, got ${describeValue(got)}`);
@@ -104,4 +81,35 @@ export function checkFieldsArg(v: unknown, name: string, fn: string, kinds: { bo
       }
     } else if (typeof x !== 'string') throw invalid(`${name}.${k}`, fn, 'a string', x);
   }
+}
+
+const DETACH_BOOLEANS = ['resend', 'ifPresent', 'isolate'] as const;
+const DETACH_KEYS = ['waitMs', ...DETACH_BOOLEANS, 'ifBusy'];
+
+/**
+ * The hot-plug contract's detach options: a plain object of known keys, each of its type and range.
+ * Returns a copy of the values read once (a getter cannot answer differently later); a key that is
+ * not known is refused (a typo must not silently change nothing).
+ */
+export function checkDetachOptionsArg(v: unknown, fn: string): DetachOptions {
+  const opts = checkOptionsArg<Record<string, unknown>>(v, 'options', fn);
+  let entries: [string, unknown][];
+  try {
+    entries = Object.keys(opts).map((k) => [k, opts[k]]);
+  } catch {
+    throw virtError(ErrorCode.INVALID_ARG, `options in ${fn} could not be read`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of entries) {
+    if (!DETACH_KEYS.includes(k)) {
+      throw virtError(ErrorCode.INVALID_ARG, `unknown detach option '${k.length > 40 ? `${k.slice(0, 40)}…` : k}' in ${fn} (known: ${DETACH_KEYS.join(', ')})`);
+    }
+    if (x === undefined) continue;
+    if (k === 'waitMs') checkIntArg(x, 'options.waitMs', fn, 0, MAX_WAIT_MS);
+    else if (k === 'ifBusy') {
+      if (x !== 'hold' && x !== 'fail') throw invalid('options.ifBusy', fn, "'hold' or 'fail'", x);
+    } else if (typeof x !== 'boolean') throw invalid(`options.${k}`, fn, 'a boolean', x);
+    out[k] = x;
+  }
+  return out as DetachOptions;
 }

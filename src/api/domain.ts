@@ -5,7 +5,7 @@ import { DeviceModify, DomainMemory, DomainVcpus } from '../shared/flags.js';
 import type { DomainRef } from '../shared/events.js';
 import type { ApplyOptions, ApplyResult, DevicePlan } from '../shared/declarative.js';
 import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
-import { checkFlagsArg, checkIntArg, checkOptionsArg, checkStringArg, checkXmlArg, MAX_INT32 } from './args.js';
+import { checkDetachOptionsArg, checkFlagsArg, checkIntArg, checkOptionsArg, checkStringArg, checkXmlArg, MAX_UINT32 } from './args.js';
 import { contractCall, contractOptions } from './contract.js';
 import { need } from './unsupported.js';
 
@@ -142,9 +142,11 @@ export class Domain {
   detachDevice(xml: string | Uint8Array): Promise<DetachResult>;
   detachDevice(xml: string | Uint8Array, options: DetachOptions): Promise<DetachOutcome>;
   async detachDevice(xml: string | Uint8Array, options?: DetachOptions): Promise<DetachResult | DetachOutcome> {
-    const text = checkXmlArg(xml, 'xml', 'virDomainDetachDevice', 'device definition');
+    const fn = 'virDomainDetachDevice';
+    const text = checkXmlArg(xml, 'xml', fn, 'device definition');
     if (options === undefined) return this.#driver.detachDevice(this.#ref, text, DeviceModify.LIVE);
-    return this.#driver.detachDevice(this.#ref, text, DeviceModify.LIVE, contractOptions(this.#driver, options));
+    const opts = checkDetachOptionsArg(options, fn);
+    return this.#driver.detachDevice(this.#ref, text, DeviceModify.LIVE, contractOptions(this.#driver, opts));
   }
   /**
    * virDomainDetachDeviceFlags. Resolves to `removed` or `pending` (request sent, guest has not answered).
@@ -159,7 +161,8 @@ export class Domain {
     const text = checkXmlArg(xml, 'xml', fn, 'device definition');
     checkFlagsArg(flags, fn);
     if (options === undefined) return this.#driver.detachDevice(this.#ref, text, flags);
-    return this.#driver.detachDevice(this.#ref, text, flags, contractOptions(this.#driver, options));
+    const opts = checkDetachOptionsArg(options, fn);
+    return this.#driver.detachDevice(this.#ref, text, flags, contractOptions(this.#driver, opts));
   }
   /** virDomainUpdateDeviceFlags (CD-ROM media change, interface link state; DeviceModify.FORCE). */
   async updateDeviceFlags(xml: string | Uint8Array, flags: number): Promise<void> {
@@ -175,7 +178,8 @@ export class Domain {
     checkStringArg(alias, 'alias', fn, { nonEmpty: true, maxLength: MAX_ALIAS_LENGTH });
     checkFlagsArg(flags, fn);
     if (options === undefined) return this.#driver.detachDeviceAlias(this.#ref, alias, flags);
-    return this.#driver.detachDeviceAlias(this.#ref, alias, flags, contractOptions(this.#driver, options));
+    const opts = checkDetachOptionsArg(options, fn);
+    return this.#driver.detachDeviceAlias(this.#ref, alias, flags, contractOptions(this.#driver, opts));
   }
 
   /** The hot-plug contract: devices of the running domain whose unplug is outstanding, with reason and age. */
@@ -256,12 +260,15 @@ export class Domain {
   }
   /** virDomainSetVcpus: the running domain's vCPU count. */
   setVcpus(count: number): Promise<void> {
-    return this.setVcpusFlags(count, DomainVcpus.LIVE);
+    return this.#setVcpus(count, DomainVcpus.LIVE, 'virDomainSetVcpus');
   }
   /** virDomainSetVcpusFlags (DomainVcpus.LIVE / CONFIG / MAXIMUM). */
-  async setVcpusFlags(count: number, flags: number): Promise<void> {
-    const fn = 'virDomainSetVcpusFlags';
-    checkIntArg(count, 'nvcpus', fn, 0, MAX_INT32);
+  setVcpusFlags(count: number, flags: number): Promise<void> {
+    return this.#setVcpus(count, flags, 'virDomainSetVcpusFlags');
+  }
+  async #setVcpus(count: number, flags: number, fn: string): Promise<void> {
+    // libvirt's nvcpus is a C unsigned int; the driver says how many the domain may have.
+    checkIntArg(count, 'nvcpus', fn, 0, MAX_UINT32);
     checkFlagsArg(flags, fn);
     return need(this.#driver.setVcpusFlags, fn).call(this.#driver, this.#ref, count, flags);
   }

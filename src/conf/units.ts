@@ -1,5 +1,6 @@
 /** Memory sizes with libvirt's unit suffixes, normalised to KiB as libvirt stores them. */
 import { ErrorCode, virtError } from '../errors.js';
+import { describeValue } from '../shared/describe-value.js';
 import { own } from '../shared/own.js';
 
 const scale: Record<string, number> = {
@@ -28,6 +29,7 @@ const scale: Record<string, number> = {
 
 /** Converts a sized value to bytes (exact); throws XML_ERROR naming `what`. */
 export function toBytes(value: string, unit: string | undefined, what: string): bigint {
+  checkArgs('toBytes', value, unit, what);
   const u = (unit ?? 'bytes').toLowerCase();
   const factor = own(scale, u);
   if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);
@@ -36,8 +38,17 @@ export function toBytes(value: string, unit: string | undefined, what: string): 
   return BigInt(v) * BigInt(factor);
 }
 
+/** Exported helpers are called with anything: a value of the wrong type is INVALID_ARG naming it. */
+function checkArgs(fn: string, value: unknown, unit: unknown, what: unknown): void {
+  const bad = (name: string, expected: string, got: unknown) => virtError(ErrorCode.INVALID_ARG, `${name} in ${fn} must be ${expected}, got ${describeValue(got)}`);
+  if (typeof value !== 'string') throw bad('value', 'a string', value);
+  if (unit !== undefined && typeof unit !== 'string') throw bad('unit', 'a string or undefined', unit);
+  if (typeof what !== 'string') throw bad('what', 'a string', what);
+}
+
 /** Converts `<memory unit='X'>N</memory>` to KiB, rounding up like libvirt; throws XML_ERROR naming `what`. */
 export function toKiB(value: string, unit: string | undefined, what: string): number {
+  checkArgs('toKiB', value, unit, what);
   const u = (unit ?? 'KiB').toLowerCase();
   const factor = own(scale, u);
   if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);

@@ -191,7 +191,8 @@ export const targets: FuzzTarget[] = [
         case 5:
           return buildInterfaceXml(opts as never);
         case 6:
-          return conf.toKiB(String(v), typeof v === 'string' ? v : undefined, '<memory>');
+          // Any value and unit: the helper checks their types itself.
+          return conf.toKiB(v as string, opts['type'] as string | undefined, '<memory>');
         default:
           return xml.parseXml(v as string);
       }

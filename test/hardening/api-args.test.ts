@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Connection, DeviceModify, type Domain, DomainXML, ErrorCode, isVirtError } from '../../src/index.js';
+import { Connection, conf, DeviceModify, type Domain, DomainXML, ErrorCode, isVirtError } from '../../src/index.js';
 import { domainXml, freshConnection } from '../core/helpers.js';
 
 async function stateOf(conn: Connection): Promise<string[]> {
@@ -146,4 +146,135 @@ test('event subscriptions check the type, listener, filter and signal', async ()
   for (const m of [0, -1, 1.5, Number.NaN]) sync(() => conn.events({ maxBuffered: m }), /options.maxBuffered in events must be an integer from 1/);
   sync(() => conn.events({}, {} as AbortSignal), /signal in events must be an AbortSignal/);
   await conn.close();
+});
+
+/** Values no numeric, string or boolean argument accepts (a throwing toString and a null prototype included: no TypeError may escape). */
+const hostile: unknown[] = [
+  undefined,
+  null,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  -1,
+  1.5,
+  '5',
+  5n,
+  Symbol('v'),
+  {},
+  [],
+  () => 1,
+  Object.create(null),
+  {
+    toString() {
+      throw new Error('toString');
+    },
+  },
+];
+
+test('settings and information calls check every argument: sizes, counts, sources, names (libvirt C types)', async () => {
+  const { conn, dom, running } = await setup();
+  const before = await stateOf(conn);
+  const numeric: [string, RegExp, (v: unknown) => Promise<unknown>][] = [
+    ['setMemory', /memory in virDomainSetMemory must be an integer from 0 to 9007199254740991/, (v) => running.setMemory(v as number)],
+    ['setMaxMemory', /memory in virDomainSetMaxMemory must be an integer from 0 to 9007199254740991/, (v) => dom.setMaxMemory(v as number)],
+    ['setMemoryFlags', /memory in virDomainSetMemoryFlags must be an integer from 0 to 9007199254740991/, (v) => dom.setMemoryFlags(v as number, 2)],
+    ['setVcpus', /nvcpus in virDomainSetVcpus must be an integer from 0 to 4294967295/, (v) => running.setVcpus(v as number)],
+    ['setVcpusFlags', /nvcpus in virDomainSetVcpusFlags must be an integer from 0 to 4294967295/, (v) => dom.setVcpusFlags(v as number, 2)],
+    ['interfaceAddresses', /source in virDomainInterfaceAddresses must be an integer from 0 to 2/, (v) => running.interfaceAddresses(v as number)],
+  ];
+  for (const [, re, call] of numeric) {
+    for (const v of [...hostile, 2 ** 64, 2 ** 53]) await invalidArg(() => call(v), re);
+  }
+  // Past the C type, even where the value would otherwise be a domain's business.
+  await invalidArg(() => running.setVcpus(2 ** 32), /nvcpus in virDomainSetVcpus must be an integer from 0 to 4294967295, got 4294967296/);
+  await invalidArg(() => running.interfaceAddresses(3), /source in virDomainInterfaceAddresses must be an integer from 0 to 2, got 3/);
+  await invalidArg(() => dom.setMaxMemory(0), /memory in virDomainSetMemoryFlags must not be zero/);
+  for (const v of hostile.filter((x) => typeof x !== 'boolean')) {
+    await invalidArg(() => dom.setAutostart(v as boolean), /autostart in virDomainSetAutostart must be an integer from 0 to 1/);
+  }
+  const strings: [RegExp, (v: unknown) => Promise<unknown>][] = [
+    [/disk in virDomainGetBlockInfo must be a non-empty string/, (v) => running.getBlockInfo(v as string)],
+    [/pool in virStoragePoolListAllVolumes must be a non-empty string/, (v) => conn.listAllVolumes(v as string)],
+    [/alias in isolateDevice must be a non-empty string/, (v) => running.isolateDevice(v as string)],
+    [/alias in persistDevice must be a non-empty string/, (v) => running.persistDevice(v as string)],
+  ];
+  for (const [re, call] of strings) {
+    for (const v of [...hostile.filter((x) => typeof x !== 'string'), '']) await invalidArg(() => call(v), re);
+    await invalidArg(() => call('x'.repeat(5000)), /at most 4096 characters/);
+  }
+  for (const v of hostile.filter((x) => x !== undefined && typeof x !== 'string')) {
+    await invalidArg(() => running.openConsole(v as string), /dev_name in virDomainOpenConsole must be a non-empty string/);
+    await invalidArg(() => conn.getDomainCapabilities(v as string), /emulatorbin in virConnectGetDomainCapabilities must be a string/);
+    await invalidArg(() => conn.getDomainCapabilities(undefined, undefined, v as string), /machine in virConnectGetDomainCapabilities must be a string/);
+  }
+  const flagged: [string, (f: number) => Promise<unknown>][] = [
+    ['virDomainReboot', (f) => running.reboot(f)],
+    ['virDomainSetMemoryFlags', (f) => dom.setMemoryFlags(65536, f)],
+    ['virDomainSetVcpusFlags', (f) => dom.setVcpusFlags(1, f)],
+    ['virDomainInterfaceAddresses', (f) => running.interfaceAddresses(0, f)],
+    ['virDomainGetBlockInfo', (f) => running.getBlockInfo('vda', f)],
+    ['virDomainOpenConsole', (f) => running.openConsole(undefined, f)],
+    ['virConnectGetDomainCapabilities', (f) => conn.getDomainCapabilities(undefined, undefined, undefined, undefined, f)],
+    ['virConnectListAllNetworks', (f) => conn.listAllNetworks(f)],
+    ['virConnectListAllStoragePools', (f) => conn.listAllStoragePools(f)],
+    ['virStoragePoolListAllVolumes', (f) => conn.listAllVolumes('default-pool', f)],
+  ];
+  for (const [fn, call] of flagged) {
+    for (const f of badFlags) await invalidArg(() => call(f as number), new RegExp(`flags in ${fn} must be an unsigned 32-bit integer`));
+  }
+  assert.deepEqual(await stateOf(conn), before);
+  await conn.close();
+});
+
+test("detach options are checked where they are passed: any value gives INVALID_ARG naming the option, never a TypeError", async () => {
+  const { conn, running } = await setup();
+  const before = await stateOf(conn);
+  const nic = `<interface type='user'><mac address='52:54:00:00:00:99'/></interface>`;
+  const calls: [string, (o: unknown) => Promise<unknown>][] = [
+    ['virDomainDetachDevice', (o) => running.detachDevice(nic, o as never)],
+    ['virDomainDetachDeviceFlags', (o) => running.detachDeviceFlags(nic, DeviceModify.LIVE, o as never)],
+    ['virDomainDetachDeviceAlias', (o) => running.detachDeviceAlias('ua-none', DeviceModify.LIVE, o as never)],
+  ];
+  for (const [fn, call] of calls) {
+    for (const o of [null, 5, 'fast', [], Symbol('o'), () => 1]) await invalidArg(() => call(o), new RegExp(`options in ${fn} must be an object`));
+    await invalidArg(() => call({ wait: 5 }), new RegExp(`unknown detach option 'wait' in ${fn}`));
+    for (const v of hostile.filter((x) => x !== undefined)) {
+      await invalidArg(() => call({ waitMs: v }), new RegExp(`options.waitMs in ${fn} must be an integer from 0 to 3600000`));
+      await invalidArg(() => call({ ifPresent: v }), new RegExp(`options.ifPresent in ${fn} must be a boolean`));
+      await invalidArg(() => call({ ifBusy: v }), new RegExp(`options.ifBusy in ${fn} must be 'hold' or 'fail'`));
+    }
+    await invalidArg(() => call({ waitMs: 3_600_001 }), /options.waitMs .* got 3600001/);
+    // A getter is read once: the value checked is the value used.
+    let reads = 0;
+    const flipping = {
+      get waitMs() {
+        reads++;
+        return reads === 1 ? 0 : -5;
+      },
+      ifPresent: true,
+    };
+    // (The device is not there: ifPresent makes that success.)
+    const r = (await call(flipping)) as { status: string; absent?: boolean };
+    assert.deepEqual([r.status, r.absent], ['removed', true]);
+    assert.equal(reads, 1);
+    const throwing = {
+      get waitMs(): number {
+        throw new Error('getter');
+      },
+    };
+    await invalidArg(() => call(throwing), new RegExp(`options in ${fn} could not be read`));
+  }
+  assert.deepEqual(await stateOf(conn), before);
+  await conn.close();
+});
+
+test('conf.toKiB and its kin check their argument types (INVALID_ARG), then the value (XML_ERROR)', () => {
+  const invalidSync = (call: () => unknown, re: RegExp) =>
+    assert.throws(call, (e: unknown) => isVirtError(e, ErrorCode.INVALID_ARG) && re.test(e.message));
+  for (const v of hostile.filter((x) => typeof x !== 'string')) {
+    invalidSync(() => conf.toKiB(v as string, 'MiB', '<memory>'), /value in toKiB must be a string/);
+  }
+  for (const u of [null, 5, {}, Symbol('u'), Object.create(null)]) invalidSync(() => conf.toKiB('5', u as string, '<memory>'), /unit in toKiB must be a string or undefined/);
+  invalidSync(() => conf.toKiB('5', 'MiB', 7 as unknown as string), /what in toKiB must be a string/);
+  assert.equal(conf.toKiB('5', 'MiB', '<memory>'), 5120);
+  assert.throws(() => conf.toKiB('5', '__proto__', '<memory>'), (e: unknown) => isVirtError(e, ErrorCode.XML_ERROR));
 });
