@@ -24,7 +24,7 @@ import type { QemuProbe } from './caps/probe.js';
 import { buildQemuCommand } from './command/build.js';
 import { netdevExists, removeTap, setUpTap, tapsTagged } from './host/tap.js';
 import { isGuestBusy } from './hotplug/busy.js';
-import { acpiPciHotplugReady } from './hotplug/guest-ready.js';
+import { acpiPciHotplugReady, type GpePortCache } from './hotplug/guest-ready.js';
 import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
 import { changeMedium, setLinkState } from './hotplug/update.js';
 import { MonitorSession } from './monitor.js';
@@ -73,6 +73,8 @@ interface Session {
   rt: QemuRuntime;
   /** Unplugs nobody watches (deferred, or requested by another process): look again periodically. */
   outstanding: boolean;
+  /** Where this QEMU's guest shows whether it handles ACPI PCI hot-plug. */
+  gpe: GpePortCache;
 }
 
 /** Written into the runtime folder while a hot-plug may be uncommitted: `<pid of the plugging process>`. */
@@ -131,6 +133,7 @@ export class QemuBackend implements HypervisorBackend {
         plugging: 0,
         rt,
         outstanding: false,
+        gpe: {},
       };
       this.#sessions.set(uuid, s);
       this.#armPoll();
@@ -307,7 +310,7 @@ export class QemuBackend implements HypervisorBackend {
     return s.monitor.use(async (qmp) => {
       // An ACPI request before the guest OS handles PCI hot-plug would be lost for good (QEMU 7.2):
       // keep it until the guest is ready, then reconcile sends it.
-      if (needsGuestAcpi(dom.def, request.device) && (await acpiPciHotplugReady(qmp)) === false) {
+      if (needsGuestAcpi(dom.def, request.device) && (await acpiPciHotplugReady(qmp, s.gpe)) === false) {
         s.outstanding = true;
         return { status: 'sent', runtime: { ...rt, deferred: [...deferred, request.alias] } };
       }
@@ -384,6 +387,13 @@ export class QemuBackend implements HypervisorBackend {
     if (!isRunning({ pid: rt.pid, startTime: rt.startTime })) return this.#exited(dom, rt, s);
     const answers: GuestAnswer[] = [];
     let deferred = rt.deferred ?? [];
+    if (this.#heardEverything(dom, rt, s)) {
+      // DEVICE_DELETED heard on a connection open since the request: the answers need no second look.
+      const buffered = s.monitor.takeAnswers();
+      for (const alias of pluggedAliases(dom.def)) if (buffered.get(alias) === 'removed') answers.push({ alias, outcome: 'removed' });
+      s.outstanding = dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
+      return { answers };
+    }
     try {
       await s.monitor.use(async (qmp) => {
         const buffered = s.monitor.takeAnswers();
@@ -395,7 +405,7 @@ export class QemuBackend implements HypervisorBackend {
           else if (!present.has(alias)) answers.push({ alias, outcome: 'removed' });
         }
         deferred = deferred.filter((a) => present.has(a));
-        if (deferred.length > 0 && (await acpiPciHotplugReady(qmp)) !== false) {
+        if (deferred.length > 0 && (await acpiPciHotplugReady(qmp, s.gpe)) !== false) {
           const busy: string[] = [];
           for (const alias of deferred) {
             let sent: 'sent' | 'gone';
@@ -413,7 +423,7 @@ export class QemuBackend implements HypervisorBackend {
           deferred = busy;
         }
         if (s.orphanScan || this.#interruptedPlug(rt, s)) {
-          const ready = async () => (await acpiPciHotplugReady(qmp)) !== false;
+          const ready = async () => (await acpiPciHotplugReady(qmp, s.gpe)) !== false;
           const report = await cleanOrphans(qmp, dom.def, tapTagFor(dom.uuid), ready);
           s.orphanScan = report.devices.length > 0 || report.retry === true;
           if (!s.orphanScan) rmSync(join(rt.runDir, PLUG_MARKER), { force: true });
@@ -429,6 +439,20 @@ export class QemuBackend implements HypervisorBackend {
     s.outstanding = deferred.length > 0 || dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
     const changed = deferred.length !== (rt.deferred?.length ?? 0);
     return { answers, runtime: changed ? { ...rt, deferred } : undefined };
+  }
+
+  /**
+   * Whether this look needs nothing but the unplug answers already heard: the domain was checked,
+   * nothing may be orphaned, the monitor stayed connected, every answer is a removal, and every
+   * pending unplug is answered or still watched. Anything else takes the full look (qom-list).
+   */
+  #heardEverything(dom: LiveDomain, rt: QemuRuntime, s: Session): boolean {
+    const answers = s.monitor.answers;
+    if (!s.checked || s.orphanScan || s.monitor.lostConnection || !s.monitor.connected || answers.size === 0) return false;
+    if ((rt.deferred?.length ?? 0) > 0 || s.monitor.shutdownCause !== undefined) return false;
+    if ([...answers.values()].some((a) => a !== 'removed')) return false;
+    if (!dom.pending.every((a) => answers.has(a) || s.monitor.isWatching(a))) return false;
+    return !this.#interruptedPlug(rt, s);
   }
 
   async #exited(dom: LiveDomain, rt: QemuRuntime, s: Session): Promise<Reconciled> {

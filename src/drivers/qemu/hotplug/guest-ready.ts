@@ -10,13 +10,27 @@ import { QmpCommandError, type QmpClient } from '../qmp/client.js';
 
 const PCI_HOTPLUG_GPE_BIT = 0x02;
 
+/** The enable register's port last found for one QEMU: lets the next probe read it in the same round trip. */
+export interface GpePortCache {
+  port?: number;
+}
+
+function readPort(qmp: QmpClient, port: number): Promise<string> {
+  return qmp.execute('human-monitor-command', { 'command-line': `i /b 0x${port.toString(16)}` });
+}
+
 /**
  * true: the guest handles ACPI PCI hot-plug now; false: not yet (no OS, firmware, early boot, reset);
- * undefined: the machine has no ACPI GPE block to read (no ACPI hot-plug to wait for).
+ * undefined: the machine has no ACPI GPE block to read (no ACPI hot-plug to wait for). With a
+ * `cache`, the register at the port found last time is read together with the block's address, and
+ * read again only when the address moved.
  */
-export async function acpiPciHotplugReady(qmp: QmpClient): Promise<boolean | undefined> {
+export async function acpiPciHotplugReady(qmp: QmpClient, cache?: GpePortCache): Promise<boolean | undefined> {
   let blk: unknown;
   let len: unknown;
+  const guess = cache?.port;
+  const early = guess === undefined ? undefined : readPort(qmp, guess);
+  early?.catch(() => undefined);
   try {
     [blk, len] = await Promise.all([
       qmp.execute('qom-get', { path: '/machine/acpi-device', property: 'gpe0_blk' }),
@@ -30,7 +44,8 @@ export async function acpiPciHotplugReady(qmp: QmpClient): Promise<boolean | und
   // Below 0x100 the firmware has not mapped the PM I/O block yet (q35 before PMBASE is programmed).
   if (blk < 0x100) return false;
   const port = blk + len / 2;
-  const out = await qmp.execute('human-monitor-command', { 'command-line': `i /b 0x${port.toString(16)}` });
+  if (cache) cache.port = port;
+  const out = early !== undefined && guess === port ? await early : await readPort(qmp, port);
   const m = /=\s*0x([0-9a-f]+)/i.exec(out);
   if (!m) return undefined;
   const value = Number.parseInt(m[1]!, 16);

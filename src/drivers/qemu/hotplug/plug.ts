@@ -9,7 +9,7 @@ import type { DomainDef } from '../../../conf/domain.js';
 import { ErrorCode, virtError } from '../../../errors.js';
 import type { XmlElement } from '../../../xml/index.js';
 import { controllerDevice } from '../command/devices.js';
-import { diskObjects, nodeNamePattern } from '../command/disk.js';
+import { diskObjects, nodeNamePattern, nodeNamesFor } from '../command/disk.js';
 import { netdevId, netObjects } from '../command/net.js';
 import { removeTap, setUpTap } from '../host/tap.js';
 import { type QmpClient, QmpCommandError } from '../qmp/client.js';
@@ -37,27 +37,29 @@ async function undo(steps: (() => Promise<unknown>)[]): Promise<void> {
   }
 }
 
+/** QEMU's answer to deleting a block node it does not have. */
+function isMissingNode(err: unknown): boolean {
+  return err instanceof QmpCommandError && /Cannot find|not found|Failed to find/i.test(err.qmpDesc);
+}
+
 /**
- * blockdev-del of the given nodes (format before storage); nodes already gone are fine. A node QEMU
- * still calls "in use" right after its device left (requests in flight drain first) is retried for
- * up to `busyMs`.
+ * blockdev-del of the given nodes (format before storage); nodes already gone are fine. The
+ * commands go out back to back (QEMU runs them in order): one round trip. A node QEMU still calls
+ * "in use" right after its device left (requests in flight drain first) is retried for up to `busyMs`.
  */
 export async function deleteBlockNodes(qmp: QmpClient, names: string[], busyMs = 2000): Promise<void> {
   const deadline = Date.now() + busyMs;
-  for (const name of names) {
-    for (;;) {
-      try {
-        await qmp.execute('blockdev-del', { 'node-name': name });
-        break;
-      } catch (err) {
-        if (err instanceof QmpCommandError && /Cannot find|not found/i.test(err.qmpDesc)) break;
-        if (err instanceof QmpCommandError && /in use/.test(err.qmpDesc) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
-        }
-        throw err;
-      }
+  let left = names;
+  while (left.length > 0) {
+    const results = await Promise.allSettled(left.map((name) => qmp.execute('blockdev-del', { 'node-name': name })));
+    const busy: string[] = [];
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled' || isMissingNode(r.reason)) continue;
+      if (r.reason instanceof QmpCommandError && /in use/.test(r.reason.qmpDesc) && Date.now() < deadline) busy.push(left[i]!);
+      else throw r.reason;
     }
+    left = busy;
+    if (left.length > 0) await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -69,18 +71,18 @@ export async function mediaNodes(qmp: QmpClient, alias: string): Promise<string[
   return [...matched.filter(([, k]) => k === 'f'), ...matched.filter(([, k]) => k === 's')].map(([n]) => n);
 }
 
-/** Adds block nodes in order; on failure deletes the ones it added and rethrows. */
+/**
+ * Adds block nodes in order, sent back to back (one round trip: QEMU runs them in order, so a
+ * format node finds the storage node sent before it); on failure deletes the ones it added and
+ * rethrows the first error.
+ */
 export async function addBlockNodes(qmp: QmpClient, nodes: Record<string, unknown>[]): Promise<void> {
-  const added: string[] = [];
-  try {
-    for (const node of nodes) {
-      await qmp.execute('blockdev-add', node as never);
-      added.unshift(String(node['node-name']));
-    }
-  } catch (err) {
-    await undo([() => deleteBlockNodes(qmp, added)]);
-    throw err;
-  }
+  const results = await Promise.allSettled(nodes.map((node) => qmp.execute('blockdev-add', node as never)));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (!failed) return;
+  const added = nodes.filter((_, i) => results[i]!.status === 'fulfilled').map((n) => String(n['node-name']));
+  await undo([() => deleteBlockNodes(qmp, added.reverse())]);
+  throw failed.reason;
 }
 
 /** Hot-plugs a SCSI controller the domain definition has but QEMU lacks (a scsi disk needs it). */
@@ -99,20 +101,23 @@ async function ensureController(qmp: QmpClient, def: DomainDef, disk: XmlElement
 export async function plugDisk(qmp: QmpClient, def: DomainDef, disk: XmlElement): Promise<void> {
   const objs = diskObjects(def, disk);
   const alias = String(objs.device.id);
-  const have = await peripheralIds(qmp);
-  if (have.has(alias)) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
-  await addBlockNodes(qmp, objs.nodes);
+  // One round trip for the device list and the block nodes; device_add only after both.
+  const [listed, added] = await Promise.allSettled([peripheralIds(qmp), addBlockNodes(qmp, objs.nodes)]);
+  const undoNodes = () => (added.status === 'fulfilled' ? deleteBlockNodes(qmp, objs.nodeNames) : Promise.resolve());
+  if (listed.status === 'rejected' || listed.value.has(alias)) {
+    await undo([undoNodes]);
+    if (listed.status === 'rejected') throw listed.reason;
+    throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+  }
+  if (added.status === 'rejected') throw added.reason;
   qemuCrashPoint('qemu-backend-added');
   let controller: string | undefined;
   try {
-    controller = await ensureController(qmp, def, disk, have);
+    controller = await ensureController(qmp, def, disk, listed.value);
     await qmp.execute('device_add', objs.device);
     qemuCrashPoint('qemu-device-added');
   } catch (err) {
-    await undo([
-      () => (controller ? qmp.execute('device_del', { id: controller }) : Promise.resolve()),
-      () => deleteBlockNodes(qmp, objs.nodeNames),
-    ]);
+    await undo([() => (controller ? qmp.execute('device_del', { id: controller }) : Promise.resolve()), undoNodes]);
     throw err;
   }
 }
@@ -125,16 +130,23 @@ export function tapTagFor(uuid: string): string {
 export async function plugNic(qmp: QmpClient, def: DomainDef, iface: XmlElement, options: PlugOptions): Promise<void> {
   const objs = netObjects(def, iface);
   const alias = String(objs.device.id);
-  if ((await peripheralIds(qmp)).has(alias)) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+  const duplicate = () => virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+  const listed = peripheralIds(qmp);
   const steps: (() => Promise<unknown>)[] = [];
   try {
     if (objs.tap) {
+      // Checked before a tap is made: no host change for a device QEMU already has.
+      if ((await listed).has(alias)) throw duplicate();
       await setUpTap({ ...objs.tap, tag: options.tapTag });
       const tap = objs.tap;
       steps.unshift(() => removeTap(tap));
     }
-    await qmp.execute('netdev_add', objs.netdev);
-    steps.unshift(() => qmp.execute('netdev_del', { id: netdevId(alias) }));
+    // Without a tap, the device list and netdev_add share one round trip.
+    const [have, netdev] = await Promise.allSettled([listed, qmp.execute('netdev_add', objs.netdev)]);
+    if (netdev.status === 'fulfilled') steps.unshift(() => qmp.execute('netdev_del', { id: netdevId(alias) }));
+    if (have.status === 'rejected') throw have.reason;
+    if (have.value.has(alias)) throw duplicate();
+    if (netdev.status === 'rejected') throw netdev.reason;
     qemuCrashPoint('qemu-backend-added');
     await qmp.execute('device_add', objs.device);
     qemuCrashPoint('qemu-device-added');
@@ -148,6 +160,7 @@ export async function plugNic(qmp: QmpClient, def: DomainDef, iface: XmlElement,
       }
     }
   } catch (err) {
+    listed.catch(() => undefined);
     await undo(steps);
     throw err;
   }
@@ -191,7 +204,9 @@ export async function releaseBackends(qmp: QmpClient | undefined, dev: XmlElemen
   if (dev.name === 'disk') {
     const alias = readAlias(dev);
     if (!qmp || alias === undefined) return;
-    await deleteBlockNodes(qmp, await mediaNodes(qmp, alias));
+    // Both generations' names (a CD-ROM media change alternates them), formats first: one round trip, no lookup.
+    const gens = [nodeNamesFor(alias, 0), nodeNamesFor(alias, 1)];
+    await deleteBlockNodes(qmp, [...gens.map((g) => g.format), ...gens.map((g) => g.storage)]);
     return;
   }
   if (dev.name === 'interface') {

@@ -106,8 +106,12 @@ export class QmpClient {
   static async handshake(stream: Duplex, timeoutMs = 10_000, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): Promise<QmpClient> {
     const client = new QmpClient(stream, commandTimeoutMs);
     try {
-      await client.waitGreeting(timeoutMs);
-      await client.execute('qmp_capabilities', undefined, { timeoutMs });
+      // qmp_capabilities goes out with the connection, not a round trip later: QEMU reads it after its greeting.
+      const greeting = client.waitGreeting(timeoutMs);
+      const negotiated = client.execute('qmp_capabilities', undefined, { timeoutMs });
+      negotiated.catch(() => undefined);
+      await greeting;
+      await negotiated;
       return client;
     } catch (err) {
       client.close();
