@@ -1,6 +1,6 @@
 /**
  * The property every target must hold: the call returns, or throws a VirtError with a libvirt error
- * code, within the time bound (CPU time of the call; wall time up to 10x), and when it throws, every
+ * code (for the RPC decoders: the protocol's FrameError or XdrError), within the time bound (CPU time of the call; wall time up to 10x), and when it throws, every
  * definition is as it was (dumps compared).
  * fast-check drives the inputs (seeded, so every run is reproducible) and shrinks a failure to a
  * minimal input.
@@ -16,6 +16,8 @@ export interface Stats {
   calls: number;
   ok: number;
   virtErrors: number;
+  /** The documented non-VirtError failures of targets below the API (the RPC decoders' FrameError/XdrError). */
+  protocolErrors: number;
   /** Non-VirtError throws, bad codes, state changed on error, unhandled rejections. */
   failures: number;
   /** Calls whose CPU time passed the bound (the property), and calls whose wall time did (context: machine load). */
@@ -37,7 +39,7 @@ export interface Failure {
 }
 
 export function emptyStats(): Stats {
-  return { calls: 0, ok: 0, virtErrors: 0, failures: 0, overBound: 0, overBoundWall: 0, maxMs: 0, maxCpuMs: 0, codes: {} };
+  return { calls: 0, ok: 0, virtErrors: 0, protocolErrors: 0, failures: 0, overBound: 0, overBoundWall: 0, maxMs: 0, maxCpuMs: 0, codes: {} };
 }
 
 let fixture: Fixture | undefined;
@@ -88,7 +90,11 @@ async function check<T>(t: FuzzTarget<T>, input: T, stats: Stats, boundMs: numbe
     stats.ok++;
     if (t.stateful) dirty = true;
   } else if (!isVirtError(error)) {
-    problem = `threw a non-VirtError: ${error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error)}`;
+    const name = t.protocolError?.(error);
+    if (name !== undefined) {
+      stats.protocolErrors++;
+      stats.codes[name] = (stats.codes[name] ?? 0) + 1;
+    } else problem = `threw a non-VirtError: ${error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error)}`;
   } else {
     stats.virtErrors++;
     stats.codes[error.codeName] = (stats.codes[error.codeName] ?? 0) + 1;

@@ -1,7 +1,7 @@
 /**
  * `npm run fuzz -- [--duration S] [--runs N] [--seed N] [--targets a,b] [--batch N] [--bound-ms MS] [--out DIR] [--json]`
  *
- * Fuzzes every target (test/fuzz/targets.ts) round-robin in batches, in a child process watched for
+ * Fuzzes every target (test/fuzz/all-targets.ts) round-robin in batches, in a child process watched for
  * hangs: a worker silent for --hang-s seconds (default 30; it ticks every 2 s) is killed and the call it
  * was running recorded with its input (the worker notes each call's index in a progress file). Stops after
  * --duration seconds (default 60) or --runs calls. Each failure is shrunk by fast-check and written to
@@ -96,6 +96,7 @@ function add(into: Stats, s: Stats): void {
   into.calls += s.calls;
   into.ok += s.ok;
   into.virtErrors += s.virtErrors;
+  into.protocolErrors += s.protocolErrors;
   into.failures += s.failures;
   into.overBound += s.overBound;
   into.overBoundWall += s.overBoundWall;
@@ -176,7 +177,7 @@ async function supervise(o: Options): Promise<number> {
   const summary = { seed: o.seed, seconds: Math.round((Date.now() - started) / 1000), total, perTarget, failures: failures.length, failuresDir: failures.length ? o.out : undefined };
   if (o.json) console.log(JSON.stringify(summary));
   else {
-    console.log(`seed ${o.seed}: ${total.calls.toLocaleString('en-US')} calls in ${summary.seconds} s; ${total.ok.toLocaleString('en-US')} returned, ${total.virtErrors.toLocaleString('en-US')} VirtErrors, ${total.failures} failing calls; ${total.overBound} over ${o.boundMs} ms of CPU (max ${total.maxCpuMs.toFixed(1)} ms), ${total.overBoundWall} over ${o.boundMs} ms of wall time (max ${total.maxMs.toFixed(1)} ms)`);
+    console.log(`seed ${o.seed}: ${total.calls.toLocaleString('en-US')} calls in ${summary.seconds} s; ${total.ok.toLocaleString('en-US')} returned, ${total.virtErrors.toLocaleString('en-US')} VirtErrors, ${total.protocolErrors.toLocaleString('en-US')} protocol errors (RPC decoders), ${total.failures} failing calls; ${total.overBound} over ${o.boundMs} ms of CPU (max ${total.maxCpuMs.toFixed(1)} ms), ${total.overBoundWall} over ${o.boundMs} ms of wall time (max ${total.maxMs.toFixed(1)} ms)`);
     for (const [name, s] of Object.entries(perTarget)) {
       console.log(`  ${name.padEnd(18)} ${String(s.calls).padStart(9)} calls  max ${s.maxCpuMs.toFixed(1).padStart(7)} ms CPU ${s.maxMs.toFixed(1).padStart(7)} ms wall  ${s.failures} failing`);
     }

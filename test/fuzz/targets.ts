@@ -39,6 +39,11 @@ export interface FuzzTarget<T = unknown> {
   call(input: T, fx: Fixture): Promise<unknown>;
   /** Whether the call may change the fixture (then the harness compares dumps on error and renews it on success). */
   stateful: boolean;
+  /**
+   * For entry points below the API whose documented failure is not a VirtError (the RPC decoders'
+   * FrameError and XdrError): names such an error, undefined for anything else.
+   */
+  protocolError?(err: unknown): string | undefined;
 }
 
 const FIXTURE_DOMAIN = (name: string) => `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory>
