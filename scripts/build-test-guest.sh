@@ -104,6 +104,8 @@ for d in /sys/class/input/input*; do
 done
 
 snapshot() {
+  # A first line in every snapshot: busybox's grep -f with an empty pattern file would hide every line.
+  echo "snapshot"
   for n in /sys/class/net/*; do
     [ -e "$n" ] || continue
     b=${n##*/}
@@ -128,7 +130,7 @@ report() {
 }
 sleep 0.3
 snapshot > /tmp/prev
-sed 's/^/VIRTKIT_GUEST + /' /tmp/prev
+grep -vxF snapshot /tmp/prev | sed 's/^/VIRTKIT_GUEST + /'
 echo "VIRTKIT_GUEST_READY $(cut -d' ' -f1 /proc/uptime)"
 while true; do
   sleep 0.2
