@@ -38,12 +38,15 @@ export class XmlElement {
 
   /** Value of an attribute, or undefined. */
   attr(name: string): string | undefined {
-    for (const a of this.attrs) if (a[0] === name) return a[1];
+    const attrs = this.attrs;
+    for (let i = 0; i < attrs.length; i++) if (attrs[i]![0] === name) return attrs[i]![1];
     return undefined;
   }
 
   hasAttr(name: string): boolean {
-    return this.attrs.some((a) => a[0] === name);
+    const attrs = this.attrs;
+    for (let i = 0; i < attrs.length; i++) if (attrs[i]![0] === name) return true;
+    return false;
   }
 
   /** Sets an attribute in place (keeping its position) or appends it. `undefined` removes it. */
@@ -68,13 +71,21 @@ export class XmlElement {
   /** Child elements, optionally only those with the given name. */
   elements(name?: string): XmlElement[] {
     const out: XmlElement[] = [];
-    for (const c of this.children) if (c.kind === 'element' && (name === undefined || c.name === name)) out.push(c);
+    const children = this.children;
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
+      if (c instanceof XmlElement && (name === undefined || c.name === name)) out.push(c);
+    }
     return out;
   }
 
   /** First child element with this name. */
   child(name: string): XmlElement | undefined {
-    for (const c of this.children) if (c.kind === 'element' && c.name === name) return c;
+    const children = this.children;
+    for (let i = 0; i < children.length; i++) {
+      const c = children[i]!;
+      if (c instanceof XmlElement && c.name === name) return c;
+    }
     return undefined;
   }
 

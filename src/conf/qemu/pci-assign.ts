@@ -320,6 +320,24 @@ export interface PciAssignOptions {
   caps: QemuCaps | undefined;
 }
 
+/**
+ * Whether libvirt's dry run could add a bus. It cannot on a guest whose only bus is a pci-root when
+ * every device plugs into it and all of them fit its slots 1-31 even one slot each, beside the PIIX3
+ * (slot 1), the primary video card (slot 2) and the slot kept free for a bridge: then the dry run
+ * adds nothing and the real run alone gives the same addresses.
+ */
+function mayGrow(def: DomainDef, list: Info[], nbuses: number): boolean {
+  if (nbuses !== 1 || rootModel(def) !== 'pci-root' || list.length + 3 > SLOTS_ON_PCI_ROOT) return true;
+  for (const info of list) {
+    if (info.flags !== 0 && (info.flags & Connect.PCI_DEVICE) === 0) return true;
+    const a = present(info.el);
+    if (a && (a.domain !== 0 || a.bus !== 0)) return true;
+  }
+  return false;
+}
+
+const SLOTS_ON_PCI_ROOT = 31;
+
 /** Assigns every PCI address a define would (qemuDomainAssignPCIAddresses), adding the controllers it needs. */
 export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void {
   const { caps } = opts;
@@ -328,6 +346,14 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
   let ctx = connectContext(def, caps);
   if (nbuses > 0) {
     const list = infos(def, ctx);
+    if (!mayGrow(def, list, nbuses)) {
+      const set = createSet(def, caps, nbuses, false, list);
+      placeChipset(def, set, list);
+      assignSlots(def, set, list);
+      markMultifunction(def);
+      for (const c of pciControllers(def)) controllerDefaults(def, c, caps);
+      return;
+    }
     const dry = createSet(def, caps, nbuses, true, list);
     placeChipset(def, dry, list);
     if (rootModel(def) === 'pci-root' && !dry.buses.every((b) => dry.isFullyReserved(b))) {
