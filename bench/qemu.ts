@@ -23,7 +23,10 @@
  * Figures are medians over all rounds. Not a test; CI does not run it. Root only (libvirtd's QEMU
  * driver, users kvm/libvirt-qemu created as the tests do).
  *
- *   npm run bench:qemu [-- --quick] [-- --json]
+ *   npm run bench:qemu [-- --quick] [-- --json] [-- --sides virtkit,floor]
+ *     --quick  2 rounds of 2 starts and 2 cycles per device kind (checks the plumbing)
+ *     --json   also print every sample
+ *     --sides  run only these sides (libvirt, virtkit, floor), e.g. while profiling one of them
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -38,6 +41,8 @@ import { PYTHON, startLibvirtdQemu, tempDir } from '../test/remote/peers.js';
 import { type FloorDevice, type FloorQemu, floorAttach, floorDetach, floorDisk, floorNic, floorStart, floorStop } from './qmp-floor.js';
 
 const quick = process.argv.includes('--quick');
+const sidesArg = process.argv.indexOf('--sides');
+const SIDES = (sidesArg > 0 ? (process.argv[sidesArg + 1] ?? '') : 'libvirt,virtkit,floor').split(',');
 const ROUNDS = quick ? 2 : 3;
 const START_SAMPLES = quick ? 2 : 4;
 const CYCLES = quick ? 2 : 4;
@@ -274,7 +279,9 @@ async function main(): Promise<void> {
   const sides: Side[] = [];
   const results: Record<SideName, Samples> = { libvirt: {}, virtkit: {}, floor: {} };
   try {
-    sides.push(await libvirtSide(), await virtkitSide(), floorSide());
+    if (SIDES.includes('libvirt')) sides.push(await libvirtSide());
+    if (SIDES.includes('virtkit')) sides.push(await virtkitSide());
+    if (SIDES.includes('floor')) sides.push(floorSide());
     for (let r = 0; r < ROUNDS; r++) {
       const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
       for (const side of order) {

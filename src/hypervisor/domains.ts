@@ -23,8 +23,11 @@ export interface DomainStore {
   table(): DomainTable;
   /** The last table seen, possibly stale on a folder: for lookups the caller verifies with get(). */
   cached(): DomainTable;
-  /** Runs fn holding domain `name`'s lock (this process and, for a folder, every process). */
-  withDomain<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn holding domain `name`'s lock (this process and, for a folder, every process). `fresh`:
+   * the caller starts its own chain (a callback, a timer) and never joins a lock its context seems to hold.
+   */
+  withDomain<T>(name: string, fn: () => Promise<T>, opts?: { fresh?: boolean }): Promise<T>;
   /**
    * Runs fn holding the driver-wide lock, with the current counters and table. Counters fn
    * changed are made durable before this returns, before any name they handed out is used.
@@ -146,8 +149,8 @@ export class FolderDomains implements DomainStore {
     return this.#table;
   }
 
-  withDomain<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    return this.store.withDomainLock(name, fn);
+  withDomain<T>(name: string, fn: () => Promise<T>, opts?: { fresh?: boolean }): Promise<T> {
+    return this.store.withDomainLock(name, fn, opts);
   }
 
   withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T> {

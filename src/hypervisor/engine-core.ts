@@ -216,12 +216,18 @@ export class EngineCore {
   /** The backend has news for a domain: wake its waiting detach, or reconcile it in the background. */
   #news(name: string, uuid: string): void {
     if (this.closed || this.signals.signal(uuid)) return;
+    // Fresh: news arrives in callbacks that inherit the context of the call that opened the monitor,
+    // which may still hold the domain's lock; this must wait for it, not run beside it.
     this.store
-      .withDomain(name, async () => {
-        if (this.closed) return;
-        const obj = this.store.get(name);
-        if (obj?.uuid === uuid) await this.reconcile(obj);
-      })
+      .withDomain(
+        name,
+        async () => {
+          if (this.closed) return;
+          const obj = this.store.get(name);
+          if (obj?.uuid === uuid) await this.reconcile(obj);
+        },
+        { fresh: true },
+      )
       .catch((err: unknown) => {
         if (this.closed) return;
         process.emitWarning(`applying hypervisor news for domain '${name}' failed: ${(err as Error).message}`, {

@@ -188,6 +188,34 @@ describe('StateStore lock discipline in one process', () => {
     assert.equal(store.load('a')?.config, '1');
   });
 
+  it('a fresh caller queues behind a holder whose context it inherited (a callback it created)', async () => {
+    const store = fresh();
+    const order: string[] = [];
+    let release!: () => void;
+    let fromCallback: Promise<void> | undefined;
+    const holder = store.withDomainLock('a', async () => {
+      // A callback created here (like a monitor socket's events) runs in this call's context.
+      const fire = new Promise<void>((r) => {
+        release = r;
+      });
+      setImmediate(() => {
+        fromCallback = store.withDomainLock('a', () => {
+          order.push('callback');
+          store.writeConfig('a', 'callback');
+        }, { fresh: true });
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      order.push('holder');
+      store.writeConfig('a', 'holder');
+      release();
+      await fire;
+    });
+    await holder;
+    await fromCallback;
+    assert.deepEqual(order, ['holder', 'callback']);
+    assert.equal(store.load('a')?.config, 'callback');
+  });
+
   it('serialises concurrent callers across awaits, also across stores on one folder', async () => {
     const store = fresh();
     // Same folder reached through a symlink: must share the queue, not deadlock on the file lock.

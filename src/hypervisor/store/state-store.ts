@@ -122,10 +122,14 @@ export class StateStore {
     return this.withKey(FOLDER_KEY, this.path('lock'), fn);
   }
 
-  /** Runs fn holding the lock of domain `name`, needed to write its state. Re-entrant within fn's call chain. */
-  async withDomainLock<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+  /**
+   * Runs fn holding the lock of domain `name`, needed to write its state. Re-entrant within fn's call
+   * chain, unless `fresh`: a callback (a socket's event, a timer) inherits the async context it was
+   * created in, so it may seem to hold a lock its creator still holds; it must queue instead.
+   */
+  async withDomainLock<T>(name: string, fn: () => Promise<T> | T, opts: { fresh?: boolean } = {}): Promise<T> {
     checkName(name);
-    return await this.withKey(`d:${name}`, this.path('locks', lockFileName(name)), fn);
+    return await this.withKey(`d:${name}`, this.path('locks', lockFileName(name)), fn, opts.fresh === true);
   }
 
   /** Every stored domain, sorted by name. */
@@ -313,8 +317,8 @@ export class StateStore {
     return bytes === undefined ? {} : this.parse(name, bytes);
   }
 
-  private async withKey<T>(key: string, lockPath: string, fn: () => Promise<T> | T): Promise<T> {
-    const current = this.folder.owner.getStore();
+  private async withKey<T>(key: string, lockPath: string, fn: () => Promise<T> | T, fresh = false): Promise<T> {
+    const current = fresh ? undefined : this.folder.owner.getStore();
     // Re-entrant: this async call chain already holds the lock. Tracked through
     // AsyncLocalStorage rather than a depth counter, which could not tell a nested
     // call from an unrelated concurrent one.
