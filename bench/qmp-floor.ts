@@ -44,6 +44,8 @@ export class TinyQmp {
       s.once('error', reject);
       this.#greeted = () => {
         s.off('error', reject);
+        // QEMU may reset the connection as it quits: nothing waits for it any more.
+        s.on('error', () => undefined);
         resolve();
       };
       s.setEncoding('utf8');

@@ -95,7 +95,8 @@ export class QmpClient {
         if (!retry || Date.now() >= deadline) {
           throw virtError(ErrorCode.OPERATION_FAILED, `cannot connect to QEMU monitor '${path}': ${(err as Error).message}`);
         }
-        await sleep(10);
+        // A starting QEMU creates its socket within ~100 ms: look often, a connect attempt is cheap.
+        await sleep(2);
         continue;
       }
       return QmpClient.handshake(socket, Math.max(1, deadline - Date.now()), options.commandTimeoutMs);
