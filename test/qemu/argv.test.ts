@@ -164,6 +164,19 @@ describe('domain XML → QEMU argv', () => {
     assert.equal(optValues(cmd.args, '-chardev')[1], 'file,id=charserial0,path=/l/x,,server=on,,path=/etc/passwd');
   });
 
+  test('watchdogs: i6300esb on its PCI address, ib700 on ISA, the action as -action watchdog=', () => {
+    const cmd = build(domain(`<watchdog model='i6300esb' action='poweroff'/>`));
+    const [dog] = jsonOf(cmd.args, '-device').filter((d) => d.driver === 'i6300esb');
+    assert.equal(dog!.id, 'watchdog0');
+    assert.equal(dog!.bus, 'pci.0');
+    assert.match(String(dog!.addr), /^0x[0-9a-f]+$/);
+    assert.deepEqual(optValues(cmd.args, '-action'), ['watchdog=poweroff']);
+    const isa = build(domain(`<watchdog model='ib700'/>`));
+    assert.deepEqual(jsonOf(isa.args, '-device').filter((d) => d.driver === 'ib700'), [{ driver: 'ib700', id: 'watchdog0' }]);
+    assert.deepEqual(optValues(isa.args, '-action'), [], 'no action: QEMU\'s default, reset, as libvirt');
+    assert.throws(() => build(domain(`<watchdog model='i6300esb' action='dump'/>`)), /watchdog action 'dump' is not supported/);
+  });
+
   test('what the driver cannot run is refused with CONFIG_UNSUPPORTED naming it', () => {
     const refuses = (xml: string, re: RegExp): void => {
       assert.throws(() => build(xml), (e: unknown) => isVirtError(e, ErrorCode.CONFIG_UNSUPPORTED) && re.test((e as Error).message), String(re));

@@ -133,6 +133,7 @@ export function buildQemuCommand(def: DomainDef, ctx: BuildContext): QemuCommand
   for (const a of misc.audiodevs) args.push('-audiodev', jsonArg(a));
   for (const o of misc.objects) args.push('-object', jsonArg(o));
   for (const d of misc.devices) args.push('-device', jsonArg(d));
+  for (const a of misc.actions) args.push('-action', a);
   args.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny', '-msg', 'timestamp=on');
   return {
     emulator,

@@ -139,11 +139,18 @@ export function serialArgs(def: DomainDef): { chardevs: string[]; devices: JsonO
   return { chardevs, devices, ptys };
 }
 
-/** Devices without a backend: balloon, video, input, audio backends, rng. Returns -device/-object/-audiodev JSON. */
-export function miscArgs(def: DomainDef): { objects: JsonObject[]; devices: JsonObject[]; audiodevs: JsonObject[] } {
+/** QEMU's `-action watchdog=` for libvirt's watchdog actions (`dump` needs libvirt's own dumping: refused). */
+const WATCHDOG_ACTIONS = new Set(['reset', 'shutdown', 'poweroff', 'pause', 'none', 'inject-nmi']);
+
+/**
+ * Devices without a backend: balloon, video, input, audio backends, rng, watchdog. Returns
+ * -device/-object/-audiodev JSON and `-action` settings.
+ */
+export function miscArgs(def: DomainDef): { objects: JsonObject[]; devices: JsonObject[]; audiodevs: JsonObject[]; actions: string[] } {
   const objects: JsonObject[] = [];
   const devices: JsonObject[] = [];
   const audiodevs: JsonObject[] = [];
+  const actions: string[] = [];
   for (const dev of def.deviceElements()) {
     const alias = (): string => checkQemuId(readAlias(dev) ?? '', `${dev.name} alias`);
     switch (dev.name) {
@@ -194,9 +201,22 @@ export function miscArgs(def: DomainDef): { objects: JsonObject[]; devices: Json
         devices.push({ driver: 'virtio-rng-pci', rng: `obj${id}`, id, ...pciProps(def, dev) });
         break;
       }
+      case 'watchdog': {
+        const model = dev.attr('model') ?? '';
+        if (model === 'i6300esb') devices.push({ driver: 'i6300esb', id: alias(), ...pciProps(def, dev) });
+        else if (model === 'ib700') devices.push({ driver: 'ib700', id: alias() });
+        else unsupported(`watchdog model '${model}'`);
+        const action = dev.attr('action');
+        if (action !== undefined) {
+          if (!WATCHDOG_ACTIONS.has(action)) unsupported(`watchdog action '${action}'`);
+          if (actions.length > 0) unsupported('more than one watchdog action');
+          actions.push(`watchdog=${action}`);
+        }
+        break;
+      }
       default:
         unsupported(`device <${dev.name}>`);
     }
   }
-  return { objects, devices, audiodevs };
+  return { objects, devices, audiodevs, actions };
 }
