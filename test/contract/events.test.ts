@@ -26,7 +26,7 @@ contractTest('device-added / device-removed through the async iterator, filtered
   await dom.create();
   const it = conn.events({ domain: 'ev2', types: ['device-added', 'device-removed'] });
   await it.ready;
-  const { alias } = await dom.attachDevice(bridgeNic);
+  const { alias } = await dom.attachDevice(c.device(bridgeNic));
   const r = await dom.detachDevice(devicesOf(await dom.getXMLDesc(), 'interface')[0]!);
   assert.deepEqual(r, { outcome: 'removed', alias: 'net0' });
   const a = (await it.next()).value as DomainEvent;

@@ -13,6 +13,8 @@ export interface Contract {
   open(options?: OpenOptions): Promise<Connection>;
   /** The target's version of a contract domain XML (for the most recent `open`'s folder). */
   domain(xml: string): string;
+  /** The target's version of a contract device XML (for the most recent `open`'s folder). */
+  device(xml: string): string;
 }
 
 /** The short label of a target in test names: `test:///default?state`. */
@@ -38,34 +40,51 @@ function writable(dir: string): boolean {
 
 function contract(target: ContractTarget, t: TestContext): Contract {
   let lastTmp = '';
+  // Undone last first: connections close, then what `prepare` started stops, then the folder goes.
+  const cleanups: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const undo of cleanups.reverse()) await undo();
+  });
   return {
     target,
     async open(options) {
       let uri = target.uri;
       if (uri.includes('{tmp}')) {
         const tmp = mkdtempSync(join(TMP_ROOT, 'virtkit-contract-'));
-        t.after(() => rmSync(tmp, { recursive: true, force: true }));
+        cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
         uri = uri.replaceAll('{tmp}', tmp);
         lastTmp = tmp;
       }
-      if (target.prepare) {
-        const stop = await target.prepare(lastTmp, options ?? {});
-        t.after(stop);
-      }
-      const conn = await Connection.open(uri, options);
-      t.after(() => conn.close());
+      const opts = target.guestAnswerMs !== undefined && options?.unplugTimeoutMs === undefined ? { ...options, unplugTimeoutMs: target.guestAnswerMs } : options;
+      if (target.prepare) cleanups.push(await target.prepare(lastTmp, opts ?? {}));
+      const conn = await Connection.open(uri, opts);
+      cleanups.push(() => conn.close());
       return conn;
     },
     domain(xml) {
       return target.adaptDomain ? target.adaptDomain(xml, lastTmp) : xml;
     },
+    device(xml) {
+      return target.adaptDevice ? target.adaptDevice(xml, lastTmp) : xml;
+    },
   };
+}
+
+/**
+ * A target missing a component: outside CI its tests are skipped with the reason; under CI=true
+ * they run and fail with it (never a silent skip).
+ */
+function missingOptions(target: ContractTarget): { skip?: string } {
+  return target.missing !== undefined && process.env.CI !== 'true' ? { skip: target.missing } : {};
 }
 
 /** Declares `name` once per target whose features `when` accepts (default: all), labelled by target. */
 export function contractTest(name: string, fn: (c: Contract) => Promise<void>, when: (t: ContractTarget) => boolean = () => true): void {
   for (const target of TARGETS) {
     if (!when(target)) continue;
-    test(`[${label(target)}] ${name}`, (t) => fn(contract(target, t)));
+    test(`[${label(target)}] ${name}`, missingOptions(target), (t) => {
+      if (target.missing !== undefined) throw new Error(`${label(target)} cannot run: ${target.missing}`);
+      return fn(contract(target, t));
+    });
   }
 }

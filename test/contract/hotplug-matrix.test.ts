@@ -101,18 +101,19 @@ for (const op of ['attach', 'detach', 'update'] as Op[]) {
     for (const state of ['running', 'paused', 'shutoff', 'transient'] as State[]) {
       contractTest(`${op} ${kind} on a ${state} domain × every flag combination`, async (c) => {
         for (const [flagName, flags] of flagSets) {
-          // A paused guest makes a detach wait the whole unplug timeout: keep it short.
-          const conn = await c.open({ unplugTimeoutMs: 50 });
+          // A paused guest makes a detach wait the whole unplug timeout: keep it short. A running one answers
+          // within the target's default (a real guest may have to boot first).
+          const conn = await c.open(state === 'paused' ? { unplugTimeoutMs: 50 } : {});
           const k = cases[op][kind];
           const dom = await setup(c, conn, state, k.present);
           const before = await snapshot(dom);
           const want = expected(state, flags);
           const label = `${op} ${kind} ${state} ${flagName}`;
           if (typeof want === 'number') {
-            await rejectsWith(call(dom, op, k.xml, flags), want);
+            await rejectsWith(call(dom, op, c.device(k.xml), flags), want);
             assert.deepEqual(await snapshot(dom), before, `${label}: nothing changed`);
           } else {
-            const result = await call(dom, op, k.xml, flags);
+            const result = await call(dom, op, c.device(k.xml), flags);
             const after = await snapshot(dom);
             if (before.config !== undefined) assert.equal(k.effect(after.config!), want.config, `${label}: config changed = ${want.config}`);
             if (op === 'detach' && state === 'paused' && want.live) {
@@ -121,6 +122,8 @@ for (const op of ['attach', 'detach', 'update'] as Op[]) {
               assert.equal(k.effect(after.live!), want.live, `${label}: live changed = ${want.live}`);
             }
           }
+          // A real guest left running would keep a CPU busy while the next case boots its own.
+          if (await dom.isActive()) await dom.destroy();
           await conn.close();
         }
       });
@@ -132,9 +135,9 @@ contractTest('unknown flag bits are INVALID_ARG for every hot-plug call, nothing
   const conn = await c.open();
   const dom = await setup(c, conn, 'running', NIC());
   const before = await snapshot(dom);
-  await rejectsWith(dom.attachDeviceFlags(NEW_DISK, 8), ErrorCode.INVALID_ARG, /unsupported flags \(0x8\) in function virDomainAttachDeviceFlags/);
-  await rejectsWith(dom.detachDeviceFlags(NIC(), 4), ErrorCode.INVALID_ARG, /0x4/);
-  await rejectsWith(dom.updateDeviceFlags(NIC('down'), 8), ErrorCode.INVALID_ARG);
+  await rejectsWith(dom.attachDeviceFlags(c.device(NEW_DISK), 8), ErrorCode.INVALID_ARG, /unsupported flags \(0x8\) in function virDomainAttachDeviceFlags/);
+  await rejectsWith(dom.detachDeviceFlags(c.device(NIC()), 4), ErrorCode.INVALID_ARG, /0x4/);
+  await rejectsWith(dom.updateDeviceFlags(c.device(NIC('down')), 8), ErrorCode.INVALID_ARG);
   await rejectsWith(dom.detachDeviceAlias('net0', 16), ErrorCode.INVALID_ARG);
   assert.deepEqual(await snapshot(dom), before);
   await conn.close();
@@ -143,21 +146,21 @@ contractTest('unknown flag bits are INVALID_ARG for every hot-plug call, nothing
 contractTest('flag-less attachDevice/detachDevice mean LIVE: a shut-off domain says "domain is not running"', async (c) => {
   const conn = await c.open();
   const dom = await setup(c, conn, 'shutoff', '');
-  await rejectsWith(dom.attachDevice(NEW_DISK), ErrorCode.OPERATION_INVALID, /domain is not running/);
-  await rejectsWith(dom.detachDevice(NEW_DISK), ErrorCode.OPERATION_INVALID, /domain is not running/);
+  await rejectsWith(dom.attachDevice(c.device(NEW_DISK)), ErrorCode.OPERATION_INVALID, /domain is not running/);
+  await rejectsWith(dom.detachDevice(c.device(NEW_DISK)), ErrorCode.OPERATION_INVALID, /domain is not running/);
   await conn.close();
 });
 
 contractTest('update FORCE is accepted for media change; disk source of a non-removable disk cannot change live', async (c) => {
   const conn = await c.open();
   const dom = await setup(c, conn, 'running', CDROM('a.iso') + NEW_DISK);
-  await dom.updateDeviceFlags(CDROM('c.iso'), DeviceModify.LIVE | DeviceModify.FORCE);
+  await dom.updateDeviceFlags(c.device(CDROM('c.iso')), DeviceModify.LIVE | DeviceModify.FORCE);
   assert.match(await dom.getXMLDesc(), /\/iso\/c\.iso/);
   // Eject: a cdrom without <source>.
-  await dom.updateDeviceFlags(`<disk type='file' device='cdrom'><target dev='sdc' bus='scsi'/><readonly/></disk>`, DeviceModify.LIVE);
+  await dom.updateDeviceFlags(c.device(`<disk type='file' device='cdrom'><target dev='sdc' bus='scsi'/><readonly/></disk>`), DeviceModify.LIVE);
   assert.doesNotMatch(await dom.getXMLDesc(), /\/iso\//);
   await rejectsWith(
-    dom.updateDeviceFlags(NEW_DISK.replace('new.img', 'other.img'), DeviceModify.LIVE),
+    dom.updateDeviceFlags(c.device(NEW_DISK.replace('new.img', 'other.img')), DeviceModify.LIVE),
     ErrorCode.CONFIG_UNSUPPORTED,
     /only in removable drives/,
   );
@@ -167,13 +170,13 @@ contractTest('update FORCE is accepted for media change; disk source of a non-re
 contractTest('interface update: MAC and model changes are refused live with OPERATION_UNSUPPORTED', async (c) => {
   const conn = await c.open();
   const dom = await setup(c, conn, 'running', NIC());
-  await rejectsWith(dom.updateDeviceFlags(NIC().replace("type='virtio'", "type='e1000'"), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /model/);
+  await rejectsWith(dom.updateDeviceFlags(c.device(NIC().replace("type='virtio'", "type='e1000'")), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /model/);
   await rejectsWith(
-    dom.updateDeviceFlags(NIC().replace("source bridge='br0'", "source bridge='br1'"), DeviceModify.LIVE),
+    dom.updateDeviceFlags(c.device(NIC().replace("source bridge='br0'", "source bridge='br1'")), DeviceModify.LIVE),
     ErrorCode.OPERATION_UNSUPPORTED,
   );
   // An update naming a MAC no device has is DEVICE_MISSING.
-  await rejectsWith(dom.updateDeviceFlags(NIC().replace('aa:00:01', 'aa:00:09'), DeviceModify.LIVE), ErrorCode.DEVICE_MISSING);
+  await rejectsWith(dom.updateDeviceFlags(c.device(NIC().replace('aa:00:01', 'aa:00:09')), DeviceModify.LIVE), ErrorCode.DEVICE_MISSING);
   await conn.close();
 });
 
@@ -186,35 +189,37 @@ contractTest('attach errors as libvirt 9.0 + QEMU 7.2 give them: duplicate targe
   const before = await snapshot(dom);
   const again = NEW_DISK.replace('new.img', 'again.img');
   // Live: virDomainDiskDefCheckDuplicateInfo (the disk already there first); config (also LIVE|CONFIG, config goes first): "already exists".
-  await rejectsWith(dom.attachDeviceFlags(again, DeviceModify.LIVE), ErrorCode.XML_ERROR, exactly("XML error: target 'vdb' duplicated for disk sources '/img/new.img' and '/img/again.img'"));
-  await rejectsWith(dom.attachDeviceFlags(`<disk type='file' device='cdrom'><target dev='vdb' bus='scsi'/></disk>`, DeviceModify.LIVE), ErrorCode.XML_ERROR, /disk sources '\/img\/new.img' and '<null>'$/);
+  // The domain's disk as the target has it (a real one in the connection's folder for QEMU).
+  const newImg = /<source file='([^']+)'/.exec(c.device(NEW_DISK))![1]!;
+  await rejectsWith(dom.attachDeviceFlags(again, DeviceModify.LIVE), ErrorCode.XML_ERROR, exactly(`XML error: target 'vdb' duplicated for disk sources '${newImg}' and '/img/again.img'`));
+  await rejectsWith(dom.attachDeviceFlags(c.device(`<disk type='file' device='cdrom'><target dev='vdb' bus='scsi'/></disk>`), DeviceModify.LIVE), ErrorCode.XML_ERROR, exactly(`XML error: target 'vdb' duplicated for disk sources '${newImg}' and '<null>'`));
   await rejectsWith(dom.attachDeviceFlags(again, DeviceModify.CONFIG), ErrorCode.OPERATION_INVALID, exactly('Requested operation is not valid: target vdb already exists'));
   await rejectsWith(dom.attachDeviceFlags(again, DeviceModify.LIVE | DeviceModify.CONFIG), ErrorCode.OPERATION_INVALID, /target vdb already exists/);
   // VIR_ERR_NO_TARGET names the source, or nothing.
   await rejectsWith(dom.attachDeviceFlags(`<disk type='file'><source file='/img/t.img'/></disk>`, DeviceModify.LIVE), ErrorCode.NO_TARGET, exactly('missing target information for device /img/t.img'));
-  await rejectsWith(dom.attachDeviceFlags(`<disk type='file' device='cdrom'/>`, DeviceModify.CONFIG), ErrorCode.NO_TARGET, exactly('missing target information for device'));
+  await rejectsWith(dom.attachDeviceFlags(c.device(`<disk type='file' device='cdrom'/>`), DeviceModify.CONFIG), ErrorCode.NO_TARGET, exactly('missing target information for device'));
   for (const flags of [DeviceModify.LIVE, DeviceModify.CONFIG]) {
-    await rejectsWith(dom.attachDeviceFlags(`<gizmo/>`, flags), ErrorCode.CONFIG_UNSUPPORTED, exactly("unsupported configuration: unknown device type 'gizmo'"));
+    await rejectsWith(dom.attachDeviceFlags(c.device(`<gizmo/>`), flags), ErrorCode.CONFIG_UNSUPPORTED, exactly("unsupported configuration: unknown device type 'gizmo'"));
   }
-  await rejectsWith(dom.detachDeviceFlags(`<gizmo/>`, DeviceModify.LIVE), ErrorCode.CONFIG_UNSUPPORTED, /unknown device type 'gizmo'/);
-  await rejectsWith(dom.updateDeviceFlags(`<gizmo/>`, DeviceModify.LIVE), ErrorCode.CONFIG_UNSUPPORTED, /unknown device type 'gizmo'/);
+  await rejectsWith(dom.detachDeviceFlags(c.device(`<gizmo/>`), DeviceModify.LIVE), ErrorCode.CONFIG_UNSUPPORTED, /unknown device type 'gizmo'/);
+  await rejectsWith(dom.updateDeviceFlags(c.device(`<gizmo/>`), DeviceModify.LIVE), ErrorCode.CONFIG_UNSUPPORTED, /unknown device type 'gizmo'/);
   // pc: SATA has no controller to plug into (libvirt does not add one live); IDE is built in, and QEMU refuses the plug.
   await rejectsWith(
-    dom.attachDeviceFlags(`<disk type='file'><source file='/a'/><target dev='sdb' bus='sata'/></disk>`, DeviceModify.LIVE),
+    dom.attachDeviceFlags(c.device(`<disk type='file'><source file='/a'/><target dev='sdb' bus='sata'/></disk>`), DeviceModify.LIVE),
     ErrorCode.INTERNAL_ERROR,
     exactly('internal error: Could not find sata controller with index 0 required for device'),
   );
   await rejectsWith(
-    dom.attachDeviceFlags(`<disk type='file'><source file='/a'/><target dev='hdc' bus='ide'/></disk>`, DeviceModify.LIVE),
+    dom.attachDeviceFlags(c.device(`<disk type='file'><source file='/a'/><target dev='hdc' bus='ide'/></disk>`), DeviceModify.LIVE),
     ErrorCode.INTERNAL_ERROR,
     exactly("internal error: unable to execute QEMU command 'device_add': Bus 'ide.1' does not support hotplugging"),
   );
   await rejectsWith(
-    dom.attachDeviceFlags(`<disk type='file' device='floppy'><source file='/a'/><target dev='fda'/></disk>`, DeviceModify.LIVE),
+    dom.attachDeviceFlags(c.device(`<disk type='file' device='floppy'><source file='/a'/><target dev='fda'/></disk>`), DeviceModify.LIVE),
     ErrorCode.OPERATION_UNSUPPORTED,
     exactly("Operation not supported: floppy device hotplug isn't supported"),
   );
-  await rejectsWith(dom.attachDeviceFlags(`<video><model type='vga'/></video>`, DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /live attach of device 'video'/);
+  await rejectsWith(dom.attachDeviceFlags(c.device(`<video><model type='vga'/></video>`), DeviceModify.LIVE), ErrorCode.OPERATION_UNSUPPORTED, /live attach of device 'video'/);
   assert.deepEqual(await snapshot(dom), before);
   await conn.close();
 });
@@ -225,18 +230,18 @@ contractTest('SATA disks live: on q35 the built-in AHCI refuses the plug (QEMU),
   await dom.create();
   const before = await snapshot(dom);
   await rejectsWith(
-    dom.attachDeviceFlags(`<disk type='file'><source file='/a'/><target dev='sdb' bus='sata'/></disk>`, DeviceModify.LIVE),
+    dom.attachDeviceFlags(c.device(`<disk type='file'><source file='/a'/><target dev='sdb' bus='sata'/></disk>`), DeviceModify.LIVE),
     ErrorCode.INTERNAL_ERROR,
     exactly("internal error: unable to execute QEMU command 'device_add': Bus 'ide.1' does not support hotplugging"),
   );
   await rejectsWith(
-    dom.attachDeviceFlags(`<disk type='file'><source file='/a'/><target dev='sdh' bus='sata'/></disk>`, DeviceModify.LIVE),
+    dom.attachDeviceFlags(c.device(`<disk type='file'><source file='/a'/><target dev='sdh' bus='sata'/></disk>`), DeviceModify.LIVE),
     ErrorCode.INTERNAL_ERROR,
     exactly('internal error: Could not find sata controller with index 1 required for device'),
   );
   assert.deepEqual(await snapshot(dom), before);
   // The definition takes it (the SATA controller is there or added, as libvirt's config attach does).
-  await dom.attachDeviceFlags(`<disk type='file'><source file='/a'/><target dev='sdb' bus='sata'/></disk>`, DeviceModify.CONFIG);
+  await dom.attachDeviceFlags(c.device(`<disk type='file'><source file='/a'/><target dev='sdb' bus='sata'/></disk>`), DeviceModify.CONFIG);
   assert.match(await dom.getXMLDesc(DomainXML.INACTIVE), /<target dev='sdb' bus='sata'\/>/);
   await conn.close();
 });
@@ -246,13 +251,13 @@ contractTest("an <interface> without type is type='user' (libvirt's parser defau
   const dom = await conn.defineXML(c.domain(domainXml({ name: 'typeless', devices: `<interface><mac address='52:54:00:00:00:77'/></interface>` })));
   assert.match(await dom.getXMLDesc(DomainXML.INACTIVE), /<interface type='user'>\s*<mac address='52:54:00:00:00:77'\/>/);
   await dom.create();
-  await dom.attachDeviceFlags(`<interface><mac address='52:54:00:00:00:78'/><model type='virtio'/></interface>`, DeviceModify.LIVE | DeviceModify.CONFIG);
+  await dom.attachDeviceFlags(c.device(`<interface><mac address='52:54:00:00:00:78'/><model type='virtio'/></interface>`), DeviceModify.LIVE | DeviceModify.CONFIG);
   assert.match(await dom.getXMLDesc(), /<interface type='user'>\s*<mac address='52:54:00:00:00:78'\/>/);
   // A detach XML without type states no type: the MAC alone identifies the NIC, whatever its type.
   const bridged = await conn.defineXML(c.domain(domainXml({ name: 'bridged', devices: NIC() })));
   await bridged.create();
   for (const [d, mac] of [[dom, '52:54:00:00:00:77'], [dom, '52:54:00:00:00:78'], [bridged, '52:54:00:aa:00:01']] as const) {
-    assert.equal((await d.detachDeviceFlags(`<interface><mac address='${mac}'/></interface>`, DeviceModify.LIVE)).outcome, 'removed');
+    assert.equal((await d.detachDeviceFlags(c.device(`<interface><mac address='${mac}'/></interface>`), DeviceModify.LIVE)).outcome, 'removed');
     assert.ok(!(await d.getXMLDesc()).includes(mac), `${mac} left the live XML`);
   }
   await conn.close();
@@ -262,9 +267,9 @@ contractTest('LIVE|CONFIG is all or nothing: a live failure leaves the config un
   const conn = await c.open();
   const dom = await setup(c, conn, 'running', '');
   // Live has vdb (attached live only); config does not: the config half would succeed, the live half fails.
-  await dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE);
+  await dom.attachDeviceFlags(c.device(NEW_DISK), DeviceModify.LIVE);
   const before = await snapshot(dom);
-  await rejectsWith(dom.attachDeviceFlags(NEW_DISK, DeviceModify.LIVE | DeviceModify.CONFIG), ErrorCode.XML_ERROR, /target 'vdb' duplicated/);
+  await rejectsWith(dom.attachDeviceFlags(c.device(NEW_DISK), DeviceModify.LIVE | DeviceModify.CONFIG), ErrorCode.XML_ERROR, /target 'vdb' duplicated/);
   assert.deepEqual(await snapshot(dom), before);
   await conn.close();
 });
@@ -274,8 +279,8 @@ contractTest('hot-plug works on a domain with a serial console (the console shar
   const dom = await setup(c, conn, 'running', `<serial type='pty'/>`);
   const live = await dom.getXMLDesc();
   assert.equal(live.match(/<alias name='serial0'\/>/g)?.length, 2);
-  await dom.attachDeviceFlags(NIC(), DeviceModify.LIVE);
-  await dom.detachDeviceFlags(NIC(), DeviceModify.LIVE);
+  await dom.attachDeviceFlags(c.device(NIC()), DeviceModify.LIVE);
+  await dom.detachDeviceFlags(c.device(NIC()), DeviceModify.LIVE);
   await conn.close();
 });
 

@@ -26,9 +26,9 @@ contractTest(
   async (c) => {
     const conn = await c.open();
     for (const machine of ['pc', 'q35']) {
-      const dom = await conn.defineXML(domainXml({ name: `one-${machine}`, machine, devices: nic }));
+      const dom = await conn.defineXML(c.domain(domainXml({ name: `one-${machine}`, machine, devices: nic })));
       await dom.create();
-      await dom.attachDeviceFlags(nic, DeviceModify.LIVE | DeviceModify.CONFIG);
+      await dom.attachDeviceFlags(c.device(nic), DeviceModify.LIVE | DeviceModify.CONFIG);
       const live = identities(await dom.getXMLDesc());
       const config = identities(await dom.getXMLDesc(DomainXML.INACTIVE));
       assert.equal(live.length, 2);
@@ -45,18 +45,18 @@ contractTest(
   'define with hotplugSlots reserves free pcie-root-ports on q35; a plain define stays libvirt\'s; running out says how to reserve more',
   async (c) => {
     const conn = await c.open();
-    const plain = await conn.defineXML(domainXml({ name: 'plain', machine: 'q35', devices: nic }));
-    const reserved = await conn.defineXML(domainXml({ name: 'reserved', machine: 'q35', devices: nic }), { hotplugSlots: 4 });
+    const plain = await conn.defineXML(c.domain(domainXml({ name: 'plain', machine: 'q35', devices: nic })));
+    const reserved = await conn.defineXML(c.domain(domainXml({ name: 'reserved', machine: 'q35', devices: nic })), { hotplugSlots: 4 });
     const before = rootPorts(await plain.getXMLDesc(DomainXML.INACTIVE));
     assert.ok(rootPorts(await reserved.getXMLDesc(DomainXML.INACTIVE)) >= before + 3, 'ports were added');
     await reserved.create();
     const flags = DeviceModify.LIVE | DeviceModify.CONFIG;
-    for (let i = 0; i < 4; i++) await reserved.attachDeviceFlags(nic, flags);
+    for (let i = 0; i < 4; i++) await reserved.attachDeviceFlags(c.device(nic), flags);
     const live = identities(await reserved.getXMLDesc());
     assert.equal(live.length, 5);
     assert.equal(new Set(live.map((x) => x.address)).size, 5);
     assert.deepEqual(identities(await reserved.getXMLDesc(DomainXML.INACTIVE)), live);
-    await assert.rejects(reserved.attachDeviceFlags(nic, DeviceModify.LIVE), (err: unknown) => {
+    await assert.rejects(reserved.attachDeviceFlags(c.device(nic), DeviceModify.LIVE), (err: unknown) => {
       assert.ok(isVirtError(err) && err.code === ErrorCode.INTERNAL_ERROR, String(err));
       assert.match(err.message, /^internal error: No more available PCI slots: a running q35 domain can only use the free pcie-root-ports it was started with: reserve some with 'virtkit define FILE --hotplug-slots N'/);
       assert.equal((err as { reason?: string }).reason, 'no-free-hotplug-slot');
@@ -64,8 +64,8 @@ contractTest(
     });
     // The plain define has libvirt's single spare: one live attach, then the same distinct error.
     await plain.create();
-    await plain.attachDeviceFlags(nic, DeviceModify.LIVE);
-    await rejectsWith(plain.attachDeviceFlags(nic, DeviceModify.LIVE), ErrorCode.INTERNAL_ERROR, /--hotplug-slots N/);
+    await plain.attachDeviceFlags(c.device(nic), DeviceModify.LIVE);
+    await rejectsWith(plain.attachDeviceFlags(c.device(nic), DeviceModify.LIVE), ErrorCode.INTERNAL_ERROR, /--hotplug-slots N/);
     // Bad values and other domain types.
     await rejectsWith(conn.defineXML(domainXml({ name: 'bad', machine: 'q35' }), { hotplugSlots: -1 }), ErrorCode.INVALID_ARG, /hotplugSlots .* from 0 to 64/);
     await rejectsWith(conn.defineXML(domainXml({ name: 'bad', machine: 'q35' }), { slots: 1 } as never), ErrorCode.INVALID_ARG, /unknown define option 'slots'/);
@@ -82,11 +82,11 @@ contractTest(
   'a live-only device made persistent keeps MAC and slot: persistDevice, or a config attach of its dumped live XML',
   async (c) => {
     const conn = await c.open();
-    const dom = await conn.defineXML(domainXml({ name: 'persist', machine: 'q35', devices: nic }), { hotplugSlots: 2 });
+    const dom = await conn.defineXML(c.domain(domainXml({ name: 'persist', machine: 'q35', devices: nic })), { hotplugSlots: 2 });
     await dom.create();
     // libvirt's two-call pattern without a MAC gives the copies two MACs.
-    await dom.attachDeviceFlags(nic, DeviceModify.LIVE);
-    await dom.attachDeviceFlags(nic, DeviceModify.CONFIG);
+    await dom.attachDeviceFlags(c.device(nic), DeviceModify.LIVE);
+    await dom.attachDeviceFlags(c.device(nic), DeviceModify.CONFIG);
     const [, twoCallsLive] = identities(await dom.getXMLDesc());
     const [, twoCallsConfig] = identities(await dom.getXMLDesc(DomainXML.INACTIVE));
     assert.notEqual(twoCallsLive!.mac, twoCallsConfig!.mac, "libvirt's way: two MACs");
@@ -94,7 +94,7 @@ contractTest(
     await dom.detachDeviceFlags(devicesOf(await dom.getXMLDesc(DomainXML.INACTIVE), 'interface')[1]!, DeviceModify.CONFIG);
 
     // persistDevice.
-    const { alias } = await dom.attachDeviceFlags(nic, DeviceModify.LIVE);
+    const { alias } = await dom.attachDeviceFlags(c.device(nic), DeviceModify.LIVE);
     await dom.persistDevice(alias!);
     const live = identities(await dom.getXMLDesc());
     assert.deepEqual(identities(await dom.getXMLDesc(DomainXML.INACTIVE)), live);
@@ -102,7 +102,7 @@ contractTest(
     await rejectsWith(dom.persistDevice('net9'), ErrorCode.DEVICE_MISSING);
 
     // The dumped live XML attached with CONFIG (the CLI's `attach-device --config`).
-    const second = await dom.attachDeviceFlags(nic, DeviceModify.LIVE);
+    const second = await dom.attachDeviceFlags(c.device(nic), DeviceModify.LIVE);
     const dumped = devicesOf(await dom.getXMLDesc(), 'interface').find((n) => n.includes(`<alias name='${second.alias}'/>`))!;
     await dom.attachDeviceFlags(dumped, DeviceModify.CONFIG);
     const live3 = identities(await dom.getXMLDesc());
@@ -111,7 +111,7 @@ contractTest(
     await dom.create();
     assert.deepEqual(identities(await dom.getXMLDesc()), live3, 'every device back in its slot');
     // A transient domain has no definition to persist into.
-    const t = await conn.createXML(domainXml({ name: 'transient', devices: nic }));
+    const t = await conn.createXML(c.domain(domainXml({ name: 'transient', devices: nic })));
     await rejectsWith(t.persistDevice('net0'), ErrorCode.OPERATION_INVALID, /transient/);
   },
   local,

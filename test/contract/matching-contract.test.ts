@@ -52,31 +52,31 @@ contractTest('alias first, then address, then MAC, then target dev; other stated
   const addr = (n: string) => /<address type='pci'[^>]*\/>/.exec(n)![0];
   const mac = (n: string) => /<mac address='([^']+)'/.exec(n)![1]!;
   // Alias alone.
-  let r = await dom.detachDeviceFlags(`<interface type='bridge'><alias name='net1'/></interface>`, DeviceModify.LIVE, {});
+  let r = await dom.detachDeviceFlags(c.device(`<interface type='bridge'><alias name='net1'/></interface>`), DeviceModify.LIVE, {});
   assert.deepEqual([r.status, r.alias], ['removed', 'net1']);
   // Address alone (net0's).
-  r = await dom.detachDeviceFlags(`<interface type='bridge'>${addr(nics[0]!)}</interface>`, DeviceModify.LIVE, {});
+  r = await dom.detachDeviceFlags(c.device(`<interface type='bridge'>${addr(nics[0]!)}</interface>`), DeviceModify.LIVE, {});
   assert.equal(r.alias, 'net0');
   // An alias and a MAC that name different devices: an error naming the disagreement, nothing detached.
   await rejectsWith(
-    dom.detachDeviceFlags(`<interface type='network'><mac address='00:16:3e:00:00:01'/><alias name='net2'/></interface>`, DeviceModify.LIVE, {}),
+    dom.detachDeviceFlags(c.device(`<interface type='network'><mac address='00:16:3e:00:00:01'/><alias name='net2'/></interface>`), DeviceModify.LIVE, {}),
     ErrorCode.INVALID_ARG,
     /its alias names \(net2 .*\): MAC is '00:16:3e:00:00:01' in the XML but '[0-9a-f:]+' in the domain/,
   );
   // MAC alone.
-  r = await dom.detachDeviceFlags(`<interface type='network'><mac address='${mac(nics[2]!)}'/></interface>`, DeviceModify.LIVE, {});
+  r = await dom.detachDeviceFlags(c.device(`<interface type='network'><mac address='${mac(nics[2]!)}'/></interface>`), DeviceModify.LIVE, {});
   assert.equal(r.alias, 'net2');
   // Disk by target dev; a SATA CD-ROM (not hot-unpluggable) by its drive address, in the definition.
-  r = await dom.detachDeviceFlags(`<disk type='file' device='disk'><target dev='vdb'/></disk>`, DeviceModify.LIVE | DeviceModify.CONFIG, {});
+  r = await dom.detachDeviceFlags(c.device(`<disk type='file' device='disk'><target dev='vdb'/></disk>`), DeviceModify.LIVE | DeviceModify.CONFIG, {});
   assert.equal(r.alias, 'virtio-disk1');
   assert.equal(devicesOf(await dom.getXMLDesc(DomainXML.INACTIVE), 'disk').length, 2);
   const cd = devicesOf(await dom.getXMLDesc(), 'disk').find((d) => d.includes("device='cdrom'"))!;
   const drive = /<address type='drive'[^>]*\/>/.exec(cd)![0];
-  r = await dom.detachDeviceFlags(`<disk type='file' device='cdrom'><target dev='sda' bus='sata'/>${drive}</disk>`, DeviceModify.CONFIG, {});
+  r = await dom.detachDeviceFlags(c.device(`<disk type='file' device='cdrom'><target dev='sda' bus='sata'/>${drive}</disk>`), DeviceModify.CONFIG, {});
   assert.equal(r.status, 'removed');
   assert.equal(devicesOf(await dom.getXMLDesc(DomainXML.INACTIVE), 'disk').length, 1);
   // Missing: DEVICE_MISSING naming the rule.
-  await rejectsWith(dom.detachDeviceFlags(`<interface type='bridge'><alias name='net9'/></interface>`, DeviceModify.LIVE, {}), ErrorCode.DEVICE_MISSING, /no <interface> with alias 'net9'/);
+  await rejectsWith(dom.detachDeviceFlags(c.device(`<interface type='bridge'><alias name='net9'/></interface>`), DeviceModify.LIVE, {}), ErrorCode.DEVICE_MISSING, /no <interface> with alias 'net9'/);
 }, (t) => t.hotplugContract);
 
 contractTest('ambiguity lists every candidate with alias and address; libvirt\'s calls keep libvirt\'s message', async (c) => {
@@ -84,25 +84,25 @@ contractTest('ambiguity lists every candidate with alias and address; libvirt\'s
   const dom = await conn.defineXML(c.domain(domainXml({ name: 'm2', devices: rich + sameMacNics })));
   await dom.create();
   const byMac = `<interface type='bridge'><mac address='${MAC}'/></interface>`;
-  await rejectsWith(dom.detachDeviceFlags(byMac, DeviceModify.LIVE), ErrorCode.OPERATION_FAILED, /^operation failed: multiple devices matching MAC address 52:54:00:aa:bb:cc found$/);
+  await rejectsWith(dom.detachDeviceFlags(c.device(byMac), DeviceModify.LIVE), ErrorCode.OPERATION_FAILED, /^operation failed: multiple devices matching MAC address 52:54:00:aa:bb:cc found$/);
   await rejectsWith(
-    dom.detachDeviceFlags(byMac, DeviceModify.LIVE, {}),
+    dom.detachDeviceFlags(c.device(byMac), DeviceModify.LIVE, {}),
     ErrorCode.OPERATION_FAILED,
     /<interface> XML is ambiguous: MAC '52:54:00:aa:bb:cc' matches 2 devices: net3 \(pci 0000:00:0.\.0, MAC 52:54:00:aa:bb:cc, target vnet\d+\); net4 \(pci 0000:00:0.\.0, MAC 52:54:00:aa:bb:cc, target vnet\d+\); name one by its alias or address/,
   );
   // By content: two NICs alike.
   await rejectsWith(
-    dom.detachDeviceFlags(`<interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>`, DeviceModify.LIVE, {}),
+    dom.detachDeviceFlags(c.device(`<interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>`), DeviceModify.LIVE, {}),
     ErrorCode.OPERATION_FAILED,
     /ambiguous: its content matches 3 devices: net0 .*; net1 .*; net3 /,
   );
   await rejectsWith(
-    dom.detachDeviceFlags(`<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`, DeviceModify.LIVE, {}),
+    dom.detachDeviceFlags(c.device(`<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`), DeviceModify.LIVE, {}),
     ErrorCode.OPERATION_FAILED,
     /<rng> XML is ambiguous: its content matches 2 devices: rng0 \(pci [^)]+\); rng1 \(pci [^)]+\)/,
   );
   assert.equal(devicesOf(await dom.getXMLDesc(), 'interface').length, 5, 'nothing detached');
   // Unique content is fine.
-  const r = await dom.detachDeviceFlags(`<interface type='bridge'><source bridge='br1'/></interface>`, DeviceModify.LIVE, {});
+  const r = await dom.detachDeviceFlags(c.device(`<interface type='bridge'><source bridge='br1'/></interface>`), DeviceModify.LIVE, {});
   assert.equal(r.alias, 'net4');
 }, (t) => t.hotplugContract);

@@ -7,6 +7,7 @@
  */
 
 import type { OpenOptions } from '../../src/index.js';
+import { qemuContractTarget } from '../qemu/contract-target.js';
 import { serveVirtkitd } from '../remote/contract-target.js';
 
 export interface ContractTarget {
@@ -20,6 +21,15 @@ export interface ContractTarget {
   hotplugContract: boolean;
   /** Rewrites a contract domain for this driver (e.g. disk images and kernel a real QEMU can boot); `tmp` is the connection's folder. */
   adaptDomain?: (xml: string, tmp: string) => string;
+  /** Rewrites a device XML of the contract the same way (files and bridges that exist on the host). */
+  adaptDevice?: (xml: string, tmp: string) => string;
+  /**
+   * How long a live detach may have to wait for the guest's answer when the guest answers at all: the
+   * unplug timeout of connections opened without one. A real guest must boot before it answers a PCI unplug.
+   */
+  guestAnswerMs?: number;
+  /** Why this target cannot run here (a missing component): its tests are skipped, or fail under CI=true. */
+  missing?: string;
   /** Starts what the URI needs in the connection's folder (e.g. a daemon); returns how to stop it. */
   prepare?: (tmp: string, options: OpenOptions) => Promise<() => Promise<void>>;
 }
@@ -29,7 +39,8 @@ const test = { domainTypes: ['qemu', 'xen'], simulatedGuest: true } as const;
 export const TARGETS: ContractTarget[] = [
   { uri: 'test:///default', ...test, hotplugContract: true },
   { uri: 'test:///default?state={tmp}', ...test, hotplugContract: true },
-  // h7-qemu: { uri: 'qemu:///session?root={tmp}', domainTypes: ['qemu'], simulatedGuest: false, adaptDomain: bootableGuest },
+  // Real QEMU processes booting the test guest, on a private root folder per connection.
+  qemuContractTarget(),
   // The remote driver against virtkitd (one daemon per connection, on a socket in its folder).
   { uri: 'test+unix:///default?socket={tmp}/sock', ...test, hotplugContract: false, prepare: serveVirtkitd },
   ...fromEnvironment(process.env.VIRTKIT_CONTRACT_URIS),

@@ -34,25 +34,33 @@ export function qemuRoot(prefix = 'vkq-', query = ''): QemuRoot {
     },
     async cleanup() {
       for (const c of conns) await c.close().catch(() => {});
-      // Destroy through the driver first (it removes taps and runtime folders), then make sure.
-      try {
-        const c = await Connection.open(uri);
-        for (const d of await c.listAllDomains()) if (await d.isActive()) await d.destroy().catch(() => {});
-        await c.close();
-      } catch {
-        // a broken state folder: the kills below still clean up
-      }
-      for (const pid of pidsMentioning(dir)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      for (const tap of tapsOf(dir)) execFileSync('ip', ['link', 'del', tap]);
-      rmSync(dir, { recursive: true, force: true });
+      await cleanUpRoot(dir, uri);
     },
   };
+}
+
+/**
+ * Removes what a root folder left: destroys its domains through the driver (which removes taps and
+ * runtime folders), SIGKILLs (by pid) anything still naming the folder, deletes taps tagged for its
+ * domains, then the folder.
+ */
+export async function cleanUpRoot(dir: string, uri: string): Promise<void> {
+  try {
+    const c = await Connection.open(uri);
+    for (const d of await c.listAllDomains()) if (await d.isActive()) await d.destroy().catch(() => {});
+    await c.close();
+  } catch {
+    // a broken state folder: the kills below still clean up
+  }
+  for (const pid of pidsMentioning(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  for (const tap of tapsOf(dir)) execFileSync('ip', ['link', 'del', tap]);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Pids of processes whose command line contains `needle` (our private folder: never someone else's). */
