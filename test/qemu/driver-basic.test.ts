@@ -4,14 +4,28 @@
  * until a guest is there, and bad input that must leave QEMU and the host as they were.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { DeviceModify, DomainStart, DomainState, DomainXML, ErrorCode, isVirtError, LifecycleEvent, type DomainEvent } from '../../src/index.js';
-import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot } from './driver-helpers.js';
+import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot, virtkitTaps } from './driver-helpers.js';
 import { qemuTestOptions } from './helpers.js';
 
 const opts = qemuTestOptions();
+const isRoot = process.getuid?.() === 0;
+const rootOnly = { skip: isRoot || process.env.CI === 'true' ? undefined : 'needs root (taps)' };
+
+/** Files a process holds open. */
+function openFiles(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+}
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -156,14 +170,7 @@ describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
     const ok = await conn.defineXML(guestDomain(root, 'commas', { kernel: false, devices: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${comma}'/><target dev='vda'/></disk>` }));
     await ok.create();
     const [pid] = qemusOf(root.dir);
-    const fds = readdirSync(`/proc/${pid}/fd`).map((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        return '';
-      }
-    });
-    assert.ok(fds.includes(comma), 'QEMU holds the image with commas in its name');
+    assert.ok(openFiles(pid!).includes(comma), 'QEMU holds the image with commas in its name');
     // Hot-plug failures leave the live XML and QEMU as they were.
     const before = await ok.getXMLDesc();
     const gone = join(root.dir, 'gone.qcow2');
@@ -178,5 +185,56 @@ describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
     assert.deepEqual(nodes, ['vkf0-virtio-disk0', 'vks0-virtio-disk0'], 'no block node of a failed attach');
     qmp.close();
     assert.ok(!existsSync(gone));
+  });
+  test('a failed step undoes the earlier ones: taps of a start QEMU refused, a NIC on a missing bridge, a tap name the host has; a path with commas hot-plugs and unplugs', rootOnly, async () => {
+    const conn = await root.open();
+    const tap = `vkrb${process.pid % 100000}`;
+    const hostTap = `vkrh${process.pid % 100000}`;
+    try {
+      // The tap is made before QEMU starts; QEMU then refuses the missing image: the tap goes again.
+      const missing = join(root.dir, 'missing.qcow2');
+      const nic = `<interface type='ethernet'><target dev='${tap}'/><model type='virtio'/></interface>`;
+      const failing = await conn.defineXML(
+        guestDomain(root, 'rollback', { kernel: false, devices: `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${missing}'/><target dev='vda'/></disk>${nic}` }),
+      );
+      await assert.rejects(failing.create(), (e: unknown) => isVirtError(e) && /missing\.qcow2/.test((e as Error).message));
+      assert.ok(!existsSync(`/sys/class/net/${tap}`), 'the tap of the failed start is gone');
+      assert.deepEqual(virtkitTaps().filter((t) => readFileSync(`/sys/class/net/${t}/ifalias`, 'utf8').includes(failing.uuid)), []);
+      assert.equal(qemusOf(root.dir).length, 0);
+      assert.deepEqual(readdirSync(join(root.dir, 'run')), []);
+
+      const dom = await conn.defineXML(guestDomain(root, 'plugs', { kernel: false }));
+      await dom.create();
+      const before = await dom.getXMLDesc();
+      // A bridge the host does not have: refused before any tap or netdev exists.
+      await assert.rejects(
+        dom.attachDeviceFlags(`<interface type='bridge'><source bridge='vknobr${process.pid % 100000}'/><model type='virtio'/></interface>`, DeviceModify.LIVE),
+        (e: unknown) => isVirtError(e, ErrorCode.OPERATION_FAILED) && /bridge 'vknobr\d+' does not exist/.test((e as Error).message),
+      );
+      // A user tap name the host already has: refused, the host's interface left alone.
+      execFileSync('ip', ['tuntap', 'add', 'dev', hostTap, 'mode', 'tap']);
+      await assert.rejects(
+        dom.attachDeviceFlags(`<interface type='ethernet'><target dev='${hostTap}'/><model type='virtio'/></interface>`, DeviceModify.LIVE),
+        (e: unknown) => isVirtError(e, ErrorCode.OPERATION_FAILED) && /already exists/.test((e as Error).message),
+      );
+      assert.ok(existsSync(`/sys/class/net/${hostTap}`), "the host's tap is still there");
+      assert.equal(await dom.getXMLDesc(), before);
+      assert.deepEqual(virtkitTaps().filter((t) => readFileSync(`/sys/class/net/${t}/ifalias`, 'utf8').includes(dom.uuid)), []);
+      const qmp = await monitorOf(root);
+      const info = await qmp.execute('human-monitor-command', { 'command-line': 'info network' });
+      qmp.close();
+      assert.doesNotMatch(info, /hostnet/, 'no netdev of a failed attach');
+
+      // A path with commas (QEMU's option separator) hot-plugs as exactly that file, and unplugs without a guest.
+      const comma = root.img('x,y,file.driver=raw.qcow2');
+      const disk = `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${comma}'/><target dev='sdb' bus='scsi'/></disk>`;
+      await dom.attachDeviceFlags(disk, DeviceModify.LIVE);
+      const [pid] = qemusOf(root.dir);
+      assert.ok(openFiles(pid!).includes(comma), 'QEMU opened the file with commas in its name');
+      assert.equal((await dom.detachDeviceFlags(disk, DeviceModify.LIVE)).outcome, 'removed');
+      assert.ok(!openFiles(pid!).includes(comma), 'and closed it after the unplug');
+    } finally {
+      for (const name of [tap, hostTap]) if (existsSync(`/sys/class/net/${name}`)) execFileSync('ip', ['link', 'del', 'dev', name]);
+    }
   });
 });
