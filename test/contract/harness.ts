@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { Connection, type OpenOptions } from '../../src/index.js';
-import { type ContractTarget, TARGETS } from './targets.js';
+import { type ContractTarget, type Feature, TARGETS } from './targets.js';
 
 /** What a contract test gets: fresh connections to one target and the target's domain adapter. */
 export interface Contract {
@@ -78,10 +78,23 @@ function missingOptions(target: ContractTarget): { skip?: string } {
   return target.missing !== undefined && process.env.CI !== 'true' ? { skip: target.missing } : {};
 }
 
-/** Declares `name` once per target whose features `when` accepts (default: all), labelled by target. */
-export function contractTest(name: string, fn: (c: Contract) => Promise<void>, when: (t: ContractTarget) => boolean = () => true): void {
+/** A `when` for tests that need a feature: declared skipped, with the reason, on targets that lack it. */
+export function requires(feature: Feature): (t: ContractTarget) => boolean | string {
+  return (t) => t.lacks?.[feature] ?? true;
+}
+
+/**
+ * Declares `name` once per target whose features `when` accepts (default: all), labelled by target.
+ * `when` may instead give a reason: the test is declared skipped with it on that target.
+ */
+export function contractTest(name: string, fn: (c: Contract) => Promise<void>, when: (t: ContractTarget) => boolean | string = () => true): void {
   for (const target of TARGETS) {
-    if (!when(target)) continue;
+    const verdict = when(target);
+    if (verdict === false) continue;
+    if (typeof verdict === 'string') {
+      test(`[${label(target)}] ${name}`, { skip: verdict }, () => {});
+      continue;
+    }
     test(`[${label(target)}] ${name}`, missingOptions(target), (t) => {
       if (target.missing !== undefined) throw new Error(`${label(target)} cannot run: ${target.missing}`);
       return fn(contract(target, t));

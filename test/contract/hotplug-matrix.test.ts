@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { type Connection, DeviceModify, type DetachResult, type Domain, DomainXML, ErrorCode } from '../../src/index.js';
 import { domainXml, parsed, rejectsWith } from '../core/helpers.js';
-import { type Contract, contractTest } from './harness.js';
+import { type Contract, contractTest, requires } from './harness.js';
 
 type State = 'running' | 'paused' | 'shutoff' | 'transient';
 type Op = 'attach' | 'detach' | 'update';
@@ -314,4 +314,4 @@ contractTest('graphics update as qemuDomainChangeGraphics: a running display cha
   assert.equal((await secure(DomainXML.INACTIVE)).attr('port'), '5902');
   assert.equal((await secure()).attr('port'), '5901');
   await conn.close();
-});
+}, requires('graphics'));

@@ -10,6 +10,9 @@ import type { OpenOptions } from '../../src/index.js';
 import { qemuContractTarget } from '../qemu/contract-target.js';
 import { serveVirtkitd } from '../remote/contract-target.js';
 
+/** Features some drivers lack (see `lacks`). */
+export type Feature = 'graphics';
+
 export interface ContractTarget {
   /** Connection URI template. */
   uri: string;
@@ -30,6 +33,8 @@ export interface ContractTarget {
   guestAnswerMs?: number;
   /** Why this target cannot run here (a missing component): its tests are skipped, or fail under CI=true. */
   missing?: string;
+  /** Features the driver does not have, each with the reason: tests that need one are declared skipped with it. */
+  lacks?: Partial<Record<Feature, string>>;
   /** Starts what the URI needs in the connection's folder (e.g. a daemon); returns how to stop it. */
   prepare?: (tmp: string, options: OpenOptions) => Promise<() => Promise<void>>;
 }

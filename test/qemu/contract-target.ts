@@ -161,6 +161,7 @@ export function qemuContractTarget(): ContractTarget {
     adaptDomain: bootableGuest,
     adaptDevice: hostDevice,
     missing: missing(),
+    lacks: { graphics: "virtkit's QEMU driver runs no display (QEMU gets -display none; <graphics> is refused at start)" },
     async prepare(tmp) {
       return () => cleanUp(tmp);
     },
