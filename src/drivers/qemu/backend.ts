@@ -28,6 +28,7 @@ import { acpiPciHotplugReady, type GpePortCache } from './hotplug/guest-ready.js
 import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
 import { changeMedium, setLinkState } from './hotplug/update.js';
 import { MonitorSession } from './monitor.js';
+import type { QmpClient } from './qmp/client.js';
 import { domainLogFile, domainRunDir, MAX_SOCKET_PATH, type QemuPaths } from './paths.js';
 import { exitReasonOf, type ExitReason, loggedShutdownCause } from './process/exit-reason.js';
 import { isRunning, processIdentity, signalProcess, waitGone } from './process/identity.js';
@@ -75,6 +76,8 @@ interface Session {
   outstanding: boolean;
   /** Where this QEMU's guest shows whether it handles ACPI PCI hot-plug. */
   gpe: GpePortCache;
+  /** Deferred unplugs sent once the guest looked ready: when each was sent (ms) and how often it was sent again. */
+  bootSent: Map<string, { at: number; resends: number }>;
 }
 
 /** Written into the runtime folder while a hot-plug may be uncommitted: `<pid of the plugging process>`. */
@@ -82,6 +85,15 @@ const PLUG_MARKER = 'plugging';
 
 /** How often domains with outstanding unplugs are looked at again, and dead processes noticed. */
 const POLL_MS = 400;
+
+/**
+ * A deferred unplug is sent the moment the guest enables ACPI PCI hot-plug, and Linux enables it
+ * before its PCI hot-plug driver knows the slots: a request in that window is lost. QEMU accepts a
+ * second device_del once the guest has run since the first, so an unanswered one is sent again
+ * after these delays (then doubled), a few times.
+ */
+const BOOT_RESEND_MS = 3000;
+const BOOT_RESENDS = 3;
 
 function runtimeOf(dom: LiveDomain): QemuRuntime {
   const rt = dom.runtime as Partial<QemuRuntime>;
@@ -134,6 +146,7 @@ export class QemuBackend implements HypervisorBackend {
         rt,
         outstanding: false,
         gpe: {},
+        bootSent: new Map(),
       };
       this.#sessions.set(uuid, s);
       this.#armPoll();
@@ -376,7 +389,7 @@ export class QemuBackend implements HypervisorBackend {
     if (s.monitor.answers.size > 0 || s.monitor.lostConnection || s.monitor.shutdownCause !== undefined) return true;
     if (!isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return true;
     const unwatched = dom.pending.some((a) => !s.monitor.isWatching(a));
-    s.outstanding = unwatched || (rt.deferred?.length ?? 0) > 0;
+    s.outstanding = unwatched || (rt.deferred?.length ?? 0) > 0 || s.bootSent.size > 0;
     return s.outstanding && now - s.lastLook >= POLL_MS;
   }
 
@@ -391,7 +404,8 @@ export class QemuBackend implements HypervisorBackend {
       // DEVICE_DELETED heard on a connection open since the request: the answers need no second look.
       const buffered = s.monitor.takeAnswers();
       for (const alias of pluggedAliases(dom.def)) if (buffered.get(alias) === 'removed') answers.push({ alias, outcome: 'removed' });
-      s.outstanding = dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
+      for (const { alias } of answers) s.bootSent.delete(alias);
+      s.outstanding = s.bootSent.size > 0 || dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
       return { answers };
     }
     try {
@@ -418,10 +432,14 @@ export class QemuBackend implements HypervisorBackend {
               continue;
             }
             if (sent === 'gone') answers.push({ alias, outcome: 'removed' });
-            else s.monitor.watch(alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
+            else {
+              s.monitor.watch(alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
+              s.bootSent.set(alias, { at: Date.now(), resends: 0 });
+            }
           }
           deferred = busy;
         }
+        await this.#resendLostAtBoot(qmp, s, present, answers);
         if (s.orphanScan || this.#interruptedPlug(rt, s)) {
           const ready = async () => (await acpiPciHotplugReady(qmp, s.gpe)) !== false;
           const report = await cleanOrphans(qmp, dom.def, tapTagFor(dom.uuid), ready);
@@ -436,7 +454,8 @@ export class QemuBackend implements HypervisorBackend {
     }
     s.checked = true;
     s.monitor.lostConnection = false;
-    s.outstanding = deferred.length > 0 || dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
+    s.outstanding =
+      deferred.length > 0 || s.bootSent.size > 0 || dom.pending.some((a) => !s.monitor.isWatching(a) && !answers.some((x) => x.alias === a));
     const changed = deferred.length !== (rt.deferred?.length ?? 0);
     return { answers, runtime: changed ? { ...rt, deferred } : undefined };
   }
@@ -453,6 +472,31 @@ export class QemuBackend implements HypervisorBackend {
     if ([...answers.values()].some((a) => a !== 'removed')) return false;
     if (!dom.pending.every((a) => answers.has(a) || s.monitor.isWatching(a))) return false;
     return !this.#interruptedPlug(rt, s);
+  }
+
+  /** Sends again the unplugs sent at boot that the guest has not answered (see BOOT_RESEND_MS); forgets answered ones. */
+  async #resendLostAtBoot(qmp: QmpClient, s: Session, present: Set<string>, answers: GuestAnswer[]): Promise<void> {
+    const now = Date.now();
+    const due: string[] = [];
+    for (const [alias, sent] of s.bootSent) {
+      if (!present.has(alias) || answers.some((a) => a.alias === alias) || sent.resends >= BOOT_RESENDS) s.bootSent.delete(alias);
+      else if (now - sent.at >= BOOT_RESEND_MS * 2 ** sent.resends) due.push(alias);
+    }
+    // Only a running guest can take it (QEMU refuses a second request until the guest has run since the first).
+    if (due.length === 0 || (await qmp.execute('query-status')).status !== 'running') return;
+    for (const alias of due) {
+      const sent = s.bootSent.get(alias)!;
+      let result: 'sent' | 'gone';
+      try {
+        result = await requestDeviceDel(qmp, alias);
+      } catch (err) {
+        if (!isGuestBusy(err)) throw err;
+        continue; // busy with a plug: the next look tries again
+      }
+      if (result === 'gone') answers.push({ alias, outcome: 'removed' });
+      s.bootSent.set(alias, { at: now, resends: sent.resends + 1 });
+      s.monitor.watch(alias, now + this.#options.unplugTimeoutMs + 1000);
+    }
   }
 
   async #exited(dom: LiveDomain, rt: QemuRuntime, s: Session): Promise<Reconciled> {
