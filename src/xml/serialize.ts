@@ -83,6 +83,8 @@ function hasNonText(e: XmlElement): boolean {
 interface Open {
   e: XmlElement;
   indent: string;
+  /** The children's indent, made once per element rather than once per child. */
+  inner: string;
   next: number;
 }
 
@@ -100,7 +102,7 @@ function element(e: XmlElement, indent: string, out: string[]): void {
     } else if (!hasNonText(x)) out.push(at + openTag(x) + '/>\n');
     else {
       out.push(at + openTag(x) + '>\n');
-      stack.push({ e: x, indent: at, next: 0 });
+      stack.push({ e: x, indent: at, inner: at + '  ', next: 0 });
     }
   };
   open(e, indent);
@@ -113,7 +115,7 @@ function element(e: XmlElement, indent: string, out: string[]): void {
       continue;
     }
     const c = kids[top.next++]!;
-    const inner = top.indent + '  ';
+    const inner = top.inner;
     if (c.kind === 'element') open(c, inner);
     else if (c.kind !== 'text') {
       out.push(inner);
