@@ -92,6 +92,23 @@ const domainXmlIn = maybeBytes(xmlFrom(domains));
 const deviceXmlIn = maybeBytes(xmlFrom(devices));
 const target = fc.boolean();
 const dom = (fx: Fixture, running: boolean): Domain => (running ? fx.on : fx.off);
+/** Sizes and counts near the bounds the calls check (KiB of memory, vCPUs, sources). */
+const sizeValue: fc.Arbitrary<number> = fc.oneof(
+  fc.constantFrom(0, 1, 2, 3, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53),
+  fc.nat({ max: 1 << 22 }),
+);
+/** Detach options: each key of any value (and a misspelt one), a valid waitMs kept under 50 ms. */
+const detachOptions: fc.Arbitrary<Record<string, unknown>> = fc.record(
+  {
+    waitMs: fc.oneof(fc.nat(50), anyValue.filter((v) => !(typeof v === 'number' && Number.isInteger(v) && v > 50))),
+    resend: fc.oneof(fc.boolean(), anyValue),
+    ifPresent: fc.oneof(fc.boolean(), anyValue),
+    isolate: fc.oneof(fc.boolean(), anyValue),
+    ifBusy: fc.oneof(fc.constantFrom('hold', 'fail'), anyValue),
+    wait: fc.nat(50),
+  },
+  { requiredKeys: [] },
+);
 
 export const targets: FuzzTarget[] = [
   {
@@ -163,6 +180,74 @@ export const targets: FuzzTarget[] = [
       }
     },
   } as FuzzTarget<[number, unknown]>,
+  {
+    // The settings and information calls: sizes, counts, sources, names and flags of any value.
+    name: 'settings',
+    stateful: true,
+    input: fc.tuple(fc.nat(15), fc.oneof(anyValue, sizeValue), flagsValue, target),
+    call: async ([k, v, f, r], fx) => {
+      const d = dom(fx, r);
+      const n = v as number;
+      const fl = f as number;
+      const s = v as string;
+      switch (k) {
+        case 0:
+          return d.reboot(fl);
+        case 1:
+          return d.setAutostart(v as boolean);
+        case 2:
+          return d.setMemory(n);
+        case 3:
+          return d.setMaxMemory(n);
+        case 4:
+          return d.setMemoryFlags(n, fl);
+        case 5:
+          return d.setVcpus(n);
+        case 6:
+          return d.setVcpusFlags(n, fl);
+        case 7:
+          return d.interfaceAddresses(n, fl);
+        case 8:
+          return d.getBlockInfo(s, fl);
+        case 9: {
+          const c = await d.openConsole(v === undefined ? undefined : s, fl);
+          await c.close();
+          return undefined;
+        }
+        case 10:
+          return fx.conn.getDomainCapabilities(s, undefined, undefined, undefined, fl);
+        case 11:
+          return fx.conn.listAllVolumes(s, fl);
+        case 12:
+          return fx.conn.listAllNetworks(fl);
+        case 13:
+          return fx.conn.listAllStoragePools(fl);
+        case 14:
+          return d.isolateDevice(s);
+        default:
+          return d.persistDevice(s);
+      }
+    },
+  } as FuzzTarget<[number, unknown, unknown, boolean]>,
+  {
+    // The hot-plug contract's detach options (waits kept short: a valid waitMs waits that long).
+    name: 'contract',
+    stateful: true,
+    input: fc.tuple(fc.nat(3), deviceXmlIn, fc.oneof(anyValue, detachOptions), flagsValue, target),
+    call: async ([k, x, o, f, r], fx) => {
+      const d = dom(fx, r);
+      switch (k) {
+        case 0:
+          return d.detachDeviceFlags(x, f as number, o as never);
+        case 1:
+          return d.detachDevice(x, o as never);
+        case 2:
+          return d.detachDeviceAlias(typeof o === 'string' ? o : 'net0', f as number, o as never);
+        default:
+          return d.pendingDevices();
+      }
+    },
+  } as FuzzTarget<[number, string | Uint8Array, unknown, unknown, boolean]>,
   {
     name: 'open',
     stateful: false,
