@@ -16,10 +16,11 @@
  * (bench/qmp-floor.ts) sending exactly blockdev-add x2 + device_add, device_del + DEVICE_DELETED +
  * blockdev-del x2, netdev_add / netdev_del, to a QEMU this script starts itself.
  *
- * Each round runs every side once, in a rotating order: START_SAMPLES starts (each followed by a
- * destroy), then on the booted guest CYCLES attach/detach cycles per device kind: attach, wait until
- * the guest reports the device (serial console), let it settle 300 ms, detach, wait until the guest
- * reports it gone. The first sample of every metric on every side is a warm-up and not counted.
+ * Each round interleaves the sides step by step, in an order rotating from round to round:
+ * START_SAMPLES starts on each side in turn (each but the last followed by a destroy), then, with
+ * the three guests booted, CYCLES attach/detach cycles per device kind going round the sides: attach,
+ * wait until the guest reports the device (serial console), let it settle 300 ms, detach, wait until
+ * the guest reports it gone. The first sample of every metric on every side is a warm-up and not counted.
  * Figures are medians over all rounds. Not a test; CI does not run it. Root only (libvirtd's QEMU
  * driver, users kvm/libvirt-qemu created as the tests do).
  *
@@ -57,10 +58,7 @@ const KINDS: Kind[] = ['virtio-blk', 'scsi', 'usb', 'virtio-net'];
 /** Disk sizes tell the guest's reports apart (512-byte sectors); the NIC by its MAC. */
 const SIZE_MIB: Record<Exclude<Kind, 'virtio-net'>, number> = { 'virtio-blk': 17, scsi: 18, usb: 19 };
 const NIC_MAC = '52:54:00:be:0c:01';
-/**
- * A NIC present at boot, on every side: the guest reports changes against what it listed at boot,
- * and its busybox `grep -f` misses the first change when that list is empty.
- */
+/** A NIC present at boot, on every side (the hot-plugged one is the second NIC, as on most guests). */
 const BOOT_NIC_MAC = '52:54:00:be:0c:00';
 const BOOT_NIC = `<interface type='user'><mac address='${BOOT_NIC_MAC}'/><model type='virtio'/></interface>`;
 
@@ -246,28 +244,39 @@ function floorSide(): Side {
 
 type Samples = Record<string, number[]>;
 
-async function round(side: Side, samples: Samples, warm: boolean): Promise<void> {
-  const keep = (metric: string, ms: number, first: boolean): void => {
+/**
+ * One round, the sides interleaved step by step so a machine whose load changes (other work on a
+ * shared host) weighs on every side alike: each start sample is taken on every side in turn, then the
+ * guests of all sides run together and each attach/detach cycle goes round the sides.
+ */
+async function round(sides: Side[], results: Record<SideName, Samples>, warm: boolean): Promise<void> {
+  const keep = (side: Side, metric: string, ms: number, first: boolean): void => {
     if (warm && first) return;
+    const samples = results[side.name];
     samples[metric] = [...(samples[metric] ?? []), ms];
   };
   for (let i = 0; i < START_SAMPLES; i++) {
-    rmSync(side.serial, { force: true });
-    keep('start', await side.start(), i === 0);
-    if (i < START_SAMPLES - 1) await side.destroy();
-  }
-  const serial = new SerialLog(side.serial);
-  await serial.waitFor(/VIRTKIT_GUEST_READY/, 300_000);
-  for (const kind of KINDS) {
-    for (let c = 0; c < CYCLES; c++) {
-      keep(`attach ${kind}`, await side.attach(kind), c === 0);
-      await serial.waitFor(guestLine('+', kind), 60_000);
-      await new Promise((r) => setTimeout(r, SETTLE_MS));
-      keep(`detach ${kind}`, await side.detach(kind), c === 0);
-      await serial.waitFor(guestLine('-', kind), 60_000);
+    for (const side of sides) {
+      rmSync(side.serial, { force: true });
+      keep(side, 'start', await side.start(), i === 0);
+      if (i < START_SAMPLES - 1) await side.destroy();
     }
   }
-  await side.destroy();
+  const serials = new Map(sides.map((side) => [side, new SerialLog(side.serial)]));
+  for (const side of sides) await serials.get(side)!.waitFor(/VIRTKIT_GUEST_READY/, 300_000);
+  for (const kind of KINDS) {
+    for (let c = 0; c < CYCLES; c++) {
+      for (const side of sides) {
+        const serial = serials.get(side)!;
+        keep(side, `attach ${kind}`, await side.attach(kind), c === 0);
+        await serial.waitFor(guestLine('+', kind), 60_000);
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        keep(side, `detach ${kind}`, await side.detach(kind), c === 0);
+        await serial.waitFor(guestLine('-', kind), 60_000);
+      }
+    }
+  }
+  for (const side of sides) await side.destroy();
 }
 
 const ms = (x: number | undefined): string => (x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -284,11 +293,9 @@ async function main(): Promise<void> {
     if (SIDES.includes('floor')) sides.push(floorSide());
     for (let r = 0; r < ROUNDS; r++) {
       const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
-      for (const side of order) {
-        const t = performance.now();
-        await round(side, results[side.name], r === 0);
-        console.error(`round ${r + 1}/${ROUNDS} ${side.name}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      }
+      const t = performance.now();
+      await round(order, results, r === 0);
+      console.error(`round ${r + 1}/${ROUNDS} (${order.map((s) => s.name).join(', ')}): ${((performance.now() - t) / 1000).toFixed(1)} s, load ${os.loadavg()[0]!.toFixed(1)}`);
     }
   } finally {
     for (const side of sides) await side.close().catch((err: unknown) => console.error(`closing ${side.name}:`, err));
