@@ -17,6 +17,7 @@
  */
 import type { XmlElement } from '../xml/index.js';
 import type { DomainDef } from '../conf/index.js';
+import { isVirtError, type VirtError, virtError } from '../errors.js';
 import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../shared/host-types.js';
 
 /**
@@ -156,7 +157,11 @@ export interface HypervisorBackend {
 
   // Optional: what a backend leaves out, the engine answers with VIR_ERR_NO_SUPPORT.
 
-  /** Whether the host has a network interface of that name already (allocated tap names step over it). */
+  /**
+   * Whether the host has a network interface of that name already (allocated tap names step over it).
+   * A name taken between planning and creating it (another state folder on the host) is a
+   * {@link hostNameTakenError}: the engine plans again with fresh names.
+   */
   hostNameTaken?(name: string): boolean;
   /** Resets the guest (QEMU: system_reset or an ACPI request). Returns new runtime data, if any. */
   reboot?(dom: LiveDomain, flags: number): Promise<Runtime | undefined>;
@@ -186,4 +191,20 @@ export interface HypervisorBackend {
   storagePools?(): Promise<StoragePoolInfo[]>;
   /** The volumes of one pool (by name or UUID); VIR_ERR_NO_STORAGE_POOL when there is none. */
   volumes?(pool: string): Promise<StorageVolInfo[]>;
+}
+
+/** The `reason` of a backend error saying a host-side name the plan chose was taken meanwhile. */
+export const HOST_NAME_TAKEN = 'host-name-taken';
+
+/** How often the engine plans a start or attach again after {@link HOST_NAME_TAKEN}. */
+export const HOST_NAME_ATTEMPTS = 4;
+
+/** A backend's error for a host-side name (a tap) that exists already. */
+export function hostNameTakenError(code: number, detail: string): VirtError {
+  return Object.assign(virtError(code, detail), { reason: HOST_NAME_TAKEN });
+}
+
+/** Whether `err` is a {@link hostNameTakenError}. */
+export function isHostNameTaken(err: unknown): boolean {
+  return isVirtError(err) && (err as { reason?: string }).reason === HOST_NAME_TAKEN;
 }

@@ -6,6 +6,7 @@
  * swap in, emit events); a failure anywhere before the commit leaves every definition as it was.
  */
 import { hostname } from 'node:os';
+import { HOST_NAME_ATTEMPTS, isHostNameTaken } from './backend.js';
 import { checkFlags, type DomainDef, parseDomainXml } from '../conf/index.js';
 import { ErrorCode } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
@@ -185,9 +186,11 @@ export class Engine implements Driver {
       core.store.withDriver(async (counters, table) => {
         core.check();
         const current = checkCreate(table, def, flags);
-        const live = planBoot(def, counters, flags, core.hostNameTaken);
         const base: DomainObj = current ?? { name: def.name, uuid: def.uuid };
-        const runtime = await core.backend.start(liveDomain(base, live), { paused: (flags & 1) !== 0 });
+        const { live, runtime } = await withFreshHostNames(async () => {
+          const live = planBoot(def, counters, flags, core.hostNameTaken);
+          return { live, runtime: await core.backend.start(liveDomain(base, live), { paused: (flags & 1) !== 0 }) };
+        });
         const next: DomainObj = { name: base.name, uuid: base.uuid, config: base.config, live: { ...live, runtime } };
         core.commit(def.name, next, bootEvents(next, flags));
         return refOf(next);
@@ -206,8 +209,10 @@ export class Engine implements Driver {
     const core = this.#core;
     return core.locked(dom, async (obj) => {
       const def = checkStart(obj, flags);
-      const live = await core.store.withDriver((counters) => planBoot(def, counters, flags, core.hostNameTaken));
-      const runtime = await core.backend.start(liveDomain(obj, live), { paused: (flags & 1) !== 0 });
+      const { live, runtime } = await withFreshHostNames(async () => {
+        const live = await core.store.withDriver((counters) => planBoot(def, counters, flags, core.hostNameTaken));
+        return { live, runtime: await core.backend.start(liveDomain(obj, live), { paused: (flags & 1) !== 0 }) };
+      });
       const next: DomainObj = { name: obj.name, uuid: obj.uuid, config: obj.config, live: { ...live, runtime } };
       core.commit(obj.name, next, bootEvents(next, flags));
       return refOf(next);
@@ -325,12 +330,15 @@ export class Engine implements Driver {
   attachDevice(dom: DomainRef, xml: string, flags: number): Promise<AttachResult> {
     const core = this.#core;
     return core.locked(dom, async (obj) => {
-      const plan = await core.store.withDriver((counters) => planAttach(obj, xml, flags, counters, core.qemuHost, core.hostNameTaken));
-      let live = plan.live;
-      if (live && plan.device) {
-        const runtime = await core.backend.attach(liveDomain(obj, live), plan.device);
-        if (runtime) live = { ...live, runtime };
-      }
+      const { plan, live } = await withFreshHostNames(async () => {
+        const plan = await core.store.withDriver((counters) => planAttach(obj, xml, flags, counters, core.qemuHost, core.hostNameTaken));
+        let live = plan.live;
+        if (live && plan.device) {
+          const runtime = await core.backend.attach(liveDomain(obj, live), plan.device);
+          if (runtime) live = { ...live, runtime };
+        }
+        return { plan, live };
+      });
       const next: DomainObj = { ...obj, config: plan.config ?? obj.config, live: live ?? obj.live };
       const events: DomainEvent[] = live && plan.alias !== undefined ? [{ type: 'device-added', domain: refOf(next), alias: plan.alias }] : [];
       try {
@@ -536,3 +544,16 @@ function matchesListFlags(obj: DomainObj, flags: number, autostart: boolean): bo
   );
 }
 
+/**
+ * Runs a plan and its hypervisor step again when the backend found a host-side name the plan chose
+ * taken meanwhile (a tap another state folder on the host created): the next plan steps over it.
+ */
+async function withFreshHostNames<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!isHostNameTaken(err) || attempt >= HOST_NAME_ATTEMPTS) throw err;
+    }
+  }
+}

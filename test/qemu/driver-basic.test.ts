@@ -237,4 +237,26 @@ describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
       for (const name of [tap, hostTap]) if (existsSync(`/sys/class/net/${name}`)) execFileSync('ip', ['link', 'del', 'dev', name]);
     }
   });
+  test('state folders starting domains at once never take one tap: the loser of a name plans a new one', rootOnly, async () => {
+    const other = qemuRoot('vkq-basic2-');
+    try {
+      const nic = `<interface type='ethernet'><model type='virtio'/></interface>`;
+      const doms = [];
+      for (const [i, r] of [root, other, root, other, root, other].entries()) {
+        const conn = await r.open();
+        doms.push(await conn.defineXML(guestDomain(r, `race${i}`, { kernel: false, devices: nic })));
+      }
+      // Both folders' counters start at vnet0: every start plans the same names at the same moment.
+      await Promise.all(doms.map((d) => d.create()));
+      const taps: string[] = [];
+      for (const d of doms) {
+        const tap = /<target dev='(vnet\d+)'\/>/.exec(await d.getXMLDesc())![1]!;
+        assert.equal(readFileSync(`/sys/class/net/${tap}/ifalias`, 'utf8').trim(), `virtkit:${d.uuid}`, `${tap} is ${d.name}'s`);
+        taps.push(tap);
+      }
+      assert.equal(new Set(taps).size, taps.length, String(taps));
+    } finally {
+      await other.cleanup();
+    }
+  });
 });

@@ -6,11 +6,18 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode, virtError } from '../../../errors.js';
+import { hostNameTakenError } from '../../../hypervisor/backend.js';
+import { acquireFileLock, releaseFileLock } from '../../../hypervisor/store/file-lock.js';
 import type { TapSpec } from '../command/net.js';
 import { checkIfName } from '../command/net.js';
 
 const IP_CANDIDATES = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'];
+
+/** The host-wide lock of tap creation (root only creates taps; /run/lock is root's). */
+const TAP_LOCK = existsSync('/run/lock') ? '/run/lock/virtkit-taps.lock' : join(tmpdir(), 'virtkit-taps.lock');
 
 function ipBinary(): string {
   const found = IP_CANDIDATES.find((p) => existsSync(p));
@@ -51,14 +58,24 @@ export async function setUpTap(spec: TapSpec): Promise<void> {
     if (!netdevExists(spec.name)) throw virtError(ErrorCode.OPERATION_FAILED, `tap device '${spec.name}' (managed='no') does not exist`);
     return;
   }
-  if (netdevExists(spec.name)) throw virtError(ErrorCode.OPERATION_FAILED, `network device '${spec.name}' already exists on this host`);
+  const taken = () => hostNameTakenError(ErrorCode.OPERATION_FAILED, `network device '${spec.name}' already exists on this host`);
+  if (netdevExists(spec.name)) throw taken();
   if (process.getuid?.() !== 0) {
     throw virtError(ErrorCode.OPERATION_DENIED, `creating tap device '${spec.name}' needs root (CAP_NET_ADMIN): use qemu:///system`);
   }
+  // `ip tuntap add` attaches to a tap that exists already instead of failing: the look and the creation
+  // hold a host-wide lock, so two virtkit processes never take one name (the loser plans a new one).
+  const lock = await acquireFileLock(TAP_LOCK, { timeoutMs: 10_000 }).catch((err: Error) => {
+    throw virtError(ErrorCode.OPERATION_TIMEOUT, `cannot create tap device '${spec.name}': ${err.message}`);
+  });
   try {
+    if (netdevExists(spec.name)) throw taken();
     await ip(['tuntap', 'add', 'dev', spec.name, 'mode', 'tap']);
   } catch (err) {
+    if ((err as { reason?: string }).reason !== undefined) throw err;
     throw virtError(ErrorCode.OPERATION_FAILED, `cannot create tap device '${spec.name}': ${(err as Error).message}`);
+  } finally {
+    releaseFileLock(lock);
   }
   try {
     const settings = ['link', 'set', 'dev', spec.name, 'address', spec.mac];
