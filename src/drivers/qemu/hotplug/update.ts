@@ -7,7 +7,7 @@ import { readAlias } from '../../../conf/devices/common.js';
 import { ErrorCode, virtError } from '../../../errors.js';
 import type { XmlElement } from '../../../xml/index.js';
 import { diskNodes } from '../command/disk.js';
-import type { QmpClient } from '../qmp/client.js';
+import { type QmpClient, QmpCommandError } from '../qmp/client.js';
 import { addBlockNodes, deleteBlockNodes, mediaNodes } from './plug.js';
 
 /** Replaces (or ejects, when `after` has no source) the medium of the drive `before` describes. */
@@ -23,8 +23,7 @@ export async function changeMedium(qmp: QmpClient, before: XmlElement, after: Xm
   await addBlockNodes(qmp, next.nodes);
   let removed = false;
   try {
-    await qmp.execute('blockdev-open-tray', { id, force: true });
-    await qmp.execute('blockdev-remove-medium', { id });
+    await openAndRemove(qmp, id);
     removed = true;
     if (next.format) await qmp.execute('blockdev-insert-medium', { id, 'node-name': next.format });
     await qmp.execute('blockdev-close-tray', { id });
@@ -39,6 +38,26 @@ export async function changeMedium(qmp: QmpClient, before: XmlElement, after: Xm
     throw err;
   }
   await deleteBlockNodes(qmp, oldNames);
+}
+
+/** How often the tray is opened again when the guest closed it before the medium came out. */
+const TRAY_ATTEMPTS = 5;
+
+/**
+ * Opens the tray (forced: a guest's lock does not hold it) and takes the medium out. A running guest
+ * may close the tray again between the two commands (its CD-ROM driver loads the medium while it
+ * probes the drive, e.g. during boot): then the tray is opened again, a few times.
+ */
+async function openAndRemove(qmp: QmpClient, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await qmp.execute('blockdev-open-tray', { id, force: true });
+    try {
+      await qmp.execute('blockdev-remove-medium', { id });
+      return;
+    } catch (err) {
+      if (attempt >= TRAY_ATTEMPTS || !(err instanceof QmpCommandError && /is not open/.test(err.qmpDesc))) throw err;
+    }
+  }
 }
 
 export async function setLinkState(qmp: QmpClient, alias: string, up: boolean): Promise<void> {
