@@ -11,10 +11,10 @@ export interface Contract {
   target: ContractTarget;
   /** A new connection on the target's pristine state (own `{tmp}` folder); closed and cleaned after the test. */
   open(options?: OpenOptions): Promise<Connection>;
-  /** The target's version of a contract domain XML (for the most recent `open`'s folder). */
-  domain(xml: string): string;
-  /** The target's version of a contract device XML (for the most recent `open`'s folder). */
-  device(xml: string): string;
+  /** The target's version of a contract domain XML (for `conn`'s folder; by default the most recent `open`'s). */
+  domain(xml: string, conn?: Connection): string;
+  /** The target's version of a contract device XML (for `conn`'s folder; by default the most recent `open`'s). */
+  device(xml: string, conn?: Connection): string;
 }
 
 /** The short label of a target in test names: `test:///default?state`. */
@@ -40,6 +40,8 @@ function writable(dir: string): boolean {
 
 function contract(target: ContractTarget, t: TestContext): Contract {
   let lastTmp = '';
+  const tmpOf = new WeakMap<Connection, string>();
+  const folder = (conn: Connection | undefined): string => (conn ? (tmpOf.get(conn) ?? lastTmp) : lastTmp);
   // Undone last first: connections close, then what `prepare` started stops, then the folder goes.
   const cleanups: (() => unknown)[] = [];
   t.after(async () => {
@@ -49,23 +51,25 @@ function contract(target: ContractTarget, t: TestContext): Contract {
     target,
     async open(options) {
       let uri = target.uri;
+      let tmp = '';
       if (uri.includes('{tmp}')) {
-        const tmp = mkdtempSync(join(TMP_ROOT, 'virtkit-contract-'));
-        cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-        uri = uri.replaceAll('{tmp}', tmp);
-        lastTmp = tmp;
+        const dir = mkdtempSync(join(TMP_ROOT, 'virtkit-contract-'));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        uri = uri.replaceAll('{tmp}', dir);
+        lastTmp = tmp = dir;
       }
       const opts = target.guestAnswerMs !== undefined && options?.unplugTimeoutMs === undefined ? { ...options, unplugTimeoutMs: target.guestAnswerMs } : options;
-      if (target.prepare) cleanups.push(await target.prepare(lastTmp, opts ?? {}));
+      if (target.prepare) cleanups.push(await target.prepare(tmp, opts ?? {}));
       const conn = await Connection.open(uri, opts);
       cleanups.push(() => conn.close());
+      tmpOf.set(conn, tmp);
       return conn;
     },
-    domain(xml) {
-      return target.adaptDomain ? target.adaptDomain(xml, lastTmp) : xml;
+    domain(xml, conn) {
+      return target.adaptDomain ? target.adaptDomain(xml, folder(conn)) : xml;
     },
-    device(xml) {
-      return target.adaptDevice ? target.adaptDevice(xml, lastTmp) : xml;
+    device(xml, conn) {
+      return target.adaptDevice ? target.adaptDevice(xml, folder(conn)) : xml;
     },
   };
 }

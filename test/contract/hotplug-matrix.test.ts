@@ -60,7 +60,7 @@ function expected(state: State, flags: number): { live: boolean; config: boolean
 }
 
 async function setup(c: Contract, conn: Connection, state: State, present: string): Promise<Domain> {
-  const xml = c.domain(domainXml({ name: `m-${state}`, devices: present }));
+  const xml = c.domain(domainXml({ name: `m-${state}`, devices: present }), conn);
   if (state === 'transient') return conn.createXML(xml);
   const dom = await conn.defineXML(xml);
   if (state !== 'shutoff') await dom.create();
@@ -100,7 +100,9 @@ for (const op of ['attach', 'detach', 'update'] as Op[]) {
   for (const kind of ['disk', 'interface'] as Kind[]) {
     for (const state of ['running', 'paused', 'shutoff', 'transient'] as State[]) {
       contractTest(`${op} ${kind} on a ${state} domain × every flag combination`, async (c) => {
-        for (const [flagName, flags] of flagSets) {
+        // The flag combinations run side by side, each on its own connection: a real guest boots once per
+        // combination, and boots overlap.
+        await Promise.all(flagSets.map(async ([flagName, flags]) => {
           // A paused guest makes a detach wait the whole unplug timeout: keep it short. A running one answers
           // within the target's default (a real guest may have to boot first).
           const conn = await c.open(state === 'paused' ? { unplugTimeoutMs: 50 } : {});
@@ -110,10 +112,10 @@ for (const op of ['attach', 'detach', 'update'] as Op[]) {
           const want = expected(state, flags);
           const label = `${op} ${kind} ${state} ${flagName}`;
           if (typeof want === 'number') {
-            await rejectsWith(call(dom, op, c.device(k.xml), flags), want);
+            await rejectsWith(call(dom, op, c.device(k.xml, conn), flags), want);
             assert.deepEqual(await snapshot(dom), before, `${label}: nothing changed`);
           } else {
-            const result = await call(dom, op, c.device(k.xml), flags);
+            const result = await call(dom, op, c.device(k.xml, conn), flags);
             const after = await snapshot(dom);
             if (before.config !== undefined) assert.equal(k.effect(after.config!), want.config, `${label}: config changed = ${want.config}`);
             if (op === 'detach' && state === 'paused' && want.live) {
@@ -122,10 +124,10 @@ for (const op of ['attach', 'detach', 'update'] as Op[]) {
               assert.equal(k.effect(after.live!), want.live, `${label}: live changed = ${want.live}`);
             }
           }
-          // A real guest left running would keep a CPU busy while the next case boots its own.
+          // A real guest left running would keep a CPU busy while the other combinations boot theirs.
           if (await dom.isActive()) await dom.destroy();
           await conn.close();
-        }
+        }));
       });
     }
   }
