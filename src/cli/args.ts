@@ -92,6 +92,8 @@ export function parseArgs(cmd: CommandDef, words: readonly string[]): ParsedArgs
   return { args, help };
 }
 
+const UINT_MAX = 4294967295;
+
 /** virsh's message for a value that is not a number in range. */
 export function badNumber(name: string, value: string): UsageError {
   return new UsageError(`Numeric value '${value}' for <${name}> option is malformed or out of range`);
@@ -108,7 +110,9 @@ export function checkArgs(cmd: CommandDef, args: Args): void {
   for (const def of cmd.options) {
     const value = args[def.name];
     if (typeof value !== 'string') continue;
-    if (def.kind === 'number' && !def.ownNumberCheck && !/^\s*\+?\d+$/.test(value)) throw badNumber(def.name, value);
+    if (def.kind === 'number' && !def.ownNumberCheck && (!/^\s*\+?\d+$/.test(value) || Number(value) > (def.max ?? UINT_MAX))) {
+      throw badNumber(def.name, value);
+    }
     if (value === '' && !def.emptyOk) throw new UsageError(`Failed to get option '${def.name}': Option argument is empty`);
   }
 }

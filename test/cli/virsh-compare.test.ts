@@ -235,7 +235,7 @@ const SAME: Case[] = [
   { argv: s('define {vm}; setmem vm1 128M; setmem vm1 128M --live; setmaxmem vm1 1G; dumpxml vm1 --xpath //memory; setvcpus vm1 1; setvcpus vm1 3') },
   { argv: s('define {vm}; setvcpus vm1 4 --maximum --config; dumpxml vm1 --xpath //vcpu; setvcpus vm1 3 --config; dumpxml vm1 --xpath //vcpu') },
   { argv: s('define {vm}; setvcpus vm1 1 --config; setvcpus vm1 3 --config; setvcpus vm1 0 --config; setvcpus vm1 2 --maximum; setvcpus vm1 2 --maximum --live') },
-  { argv: s('setvcpus test 1; domstate test; setvcpus test 3; setvcpus test 0; setvcpus test -1') },
+  { argv: s('setvcpus test 1; domstate test; setvcpus test 3; setvcpus test 0; setvcpus test -1; setvcpus test 4294967296') },
   // Guest and host information
   { argv: s('domifaddr test') },
   { argv: s('domifaddr test --full; domifaddr test --source lease; domifaddr test --source agent; domifaddr test --source arp') },
