@@ -27,6 +27,7 @@ import { isGuestBusy } from './hotplug/busy.js';
 import { acpiPciHotplugReady, type GpePortCache } from './hotplug/guest-ready.js';
 import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
 import { changeMedium, setLinkState } from './hotplug/update.js';
+import { isolateDevice } from './hotplug/isolate.js';
 import { MonitorSession } from './monitor.js';
 import type { QmpClient } from './qmp/client.js';
 import { domainLogFile, domainRunDir, MAX_SOCKET_PATH, type QemuPaths } from './paths.js';
@@ -271,6 +272,20 @@ export class QemuBackend implements HypervisorBackend {
     return undefined;
   }
 
+  /**
+   * virDomainReboot as a reset (QMP system_reset): the guest boots again in the same QEMU, every
+   * device (hot-plugged ones included) where it was. libvirt's graceful modes (ACPI power button
+   * with a fake reboot, guest agent) are not implemented: a mode flag is refused.
+   */
+  async reboot(dom: LiveDomain, flags: number): Promise<undefined> {
+    if (flags !== 0) {
+      throw virtError(ErrorCode.ARGUMENT_UNSUPPORTED, `reboot modes (flags 0x${flags.toString(16)}) are not supported by virtkit's QEMU driver: it reboots by resetting the guest`);
+    }
+    const rt = runtimeOf(dom);
+    await this.#session(dom, rt).monitor.use((qmp) => qmp.execute('system_reset'));
+    return undefined;
+  }
+
   // ---- hot-plug ----
 
   async attach(dom: LiveDomain, device: XmlElement): Promise<undefined> {
@@ -373,6 +388,13 @@ export class QemuBackend implements HypervisorBackend {
       }
       throw virtError(ErrorCode.OPERATION_UNSUPPORTED, `live update of device '${before.name}' is not supported by the QEMU driver`);
     });
+  }
+
+  /** The contract's isolate (src/drivers/qemu/hotplug/isolate.ts): the device stays in the guest, cut off from the host. */
+  async isolate(dom: LiveDomain, device: XmlElement): Promise<undefined> {
+    const rt = runtimeOf(dom);
+    await this.#session(dom, rt).monitor.use((qmp) => isolateDevice(qmp, device));
+    return undefined;
   }
 
   // ---- reconcile ----

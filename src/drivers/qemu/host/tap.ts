@@ -88,6 +88,17 @@ export async function setUpTap(spec: TapSpec): Promise<void> {
   }
 }
 
+/** Takes a tap off its bridge (the contract's isolate): the guest's NIC stays, its traffic reaches nothing. */
+export async function leaveBridge(name: string): Promise<void> {
+  checkIfName(name, 'tap name');
+  if (!existsSync(`/sys/class/net/${name}/master`)) return;
+  try {
+    await ip(['link', 'set', 'dev', name, 'nomaster']);
+  } catch (err) {
+    throw virtError(ErrorCode.OPERATION_FAILED, `cannot take tap device '${name}' off its bridge: ${(err as Error).message}`);
+  }
+}
+
 /** Taps on this host whose ifalias is `tag` (those virtkit made for one domain). */
 export function tapsTagged(tag: string): string[] {
   const out: string[] = [];

@@ -91,7 +91,7 @@ export interface QmpCommands {
   'qom-list-properties': Cmd<{ typename: string }, QomProperty[]>;
   'qom-get': Cmd<{ path: string; property: string }, Json>;
   'query-block': Cmd<NoArgs, QmpBlockInfo[]>;
-  'query-named-block-nodes': Cmd<{ flat?: boolean } | undefined, { 'node-name': string; drv: string; file: string }[]>;
+  'query-named-block-nodes': Cmd<{ flat?: boolean } | undefined, { 'node-name': string; drv: string; file: string; image?: { 'virtual-size'?: number } }[]>;
   'query-pci': Cmd<NoArgs, QmpPciBus[]>;
   'query-chardev': Cmd<NoArgs, { label: string; filename: string; 'frontend-open': boolean }[]>;
   'human-monitor-command': Cmd<{ 'command-line': string }, string>;
@@ -102,6 +102,7 @@ export interface QmpCommands {
   system_reset: Cmd<NoArgs, Empty>;
   'blockdev-add': Cmd<JsonObject, Empty>;
   'blockdev-del': Cmd<{ 'node-name': string }, Empty>;
+  'blockdev-reopen': Cmd<{ options: JsonObject[] }, Empty>;
   'blockdev-open-tray': Cmd<{ id: string; force?: boolean }, Empty>;
   'blockdev-close-tray': Cmd<{ id: string }, Empty>;
   'blockdev-remove-medium': Cmd<{ id: string }, Empty>;
