@@ -17,8 +17,8 @@
  * blockdev-del x2, netdev_add / netdev_del, to a QEMU this script starts itself.
  *
  * Each round interleaves the sides step by step, in an order rotating from round to round:
- * START_SAMPLES starts on each side in turn (each but the last followed by a destroy), then, with
- * the three guests booted, CYCLES attach/detach cycles per device kind going round the sides: attach,
+ * START_SAMPLES timed starts on each side in turn (each followed by a destroy, so no other guest
+ * runs meanwhile), then an untimed start of every side and, with the three guests booted, CYCLES attach/detach cycles per device kind going round the sides: attach,
  * wait until the guest reports the device (serial console), let it settle 300 ms, detach, wait until
  * the guest reports it gone. The first sample of every metric on every side is a warm-up and not counted.
  * Figures are medians over all rounds. Not a test; CI does not run it. Root only (libvirtd's QEMU
@@ -255,12 +255,16 @@ async function round(sides: Side[], results: Record<SideName, Samples>, warm: bo
     const samples = results[side.name];
     samples[metric] = [...(samples[metric] ?? []), ms];
   };
+  // Every timed start has no other guest running: each is destroyed before the next side starts.
   for (let i = 0; i < START_SAMPLES; i++) {
     for (const side of sides) {
-      rmSync(side.serial, { force: true });
       keep(side, 'start', await side.start(), i === 0);
-      if (i < START_SAMPLES - 1) await side.destroy();
+      await side.destroy();
     }
+  }
+  for (const side of sides) {
+    rmSync(side.serial, { force: true });
+    await side.start();
   }
   const serials = new Map(sides.map((side) => [side, new SerialLog(side.serial)]));
   for (const side of sides) await serials.get(side)!.waitFor(/VIRTKIT_GUEST_READY/, 300_000);
