@@ -4,7 +4,7 @@
  * one PCI address in both definitions; four hot-plugged NICs keep their addresses across a guest
  * reboot and a restart (the new QEMU places each MAC where it was); an apply of a desired XML that
  * differs by one NIC and one disk is exactly two calls and no restart; isolate on a guest that cannot
- * answer (paused) cuts a NIC and a disk off from the host until the guest lets go.
+ * answer (paused) cuts a NIC and a disk off from the host until the guest lets go, or QEMU exits.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -218,5 +218,22 @@ describe('qemu:///session: the hot-plug contract on a booted q35 guest', opts, (
     assert.ok(gone(), 'device-removed for both, with the detach request ids');
     assert.ok(!existsSync(`/sys/class/net/${tap}`), 'the tap was removed');
     assert.deepEqual(await dom.pendingDevices(), []);
+  });
+
+  test('an isolated NIC the guest never lets go is finalized when QEMU exits: device-removed with its request id, tap gone', { skip: isRoot ? undefined : 'needs root (taps)' }, async () => {
+    const mac = '52:54:00:ac:00:03';
+    const from = serial.text().length;
+    const { alias } = await dom.attachDeviceFlags(`<interface type='bridge'><mac address='${mac}'/><source bridge='${bridge}'/><model type='virtio'/></interface>`, DeviceModify.LIVE);
+    await guestNics(serial, from, [mac]);
+    const tap = xml.parseXml(await dom.getXMLDesc()).child('devices')!.elements('interface').find((x) => x.child('alias')?.attr('name') === alias)!.child('target')!.attr('dev')!;
+    await dom.suspend();
+    const r = await dom.detachDeviceAlias(alias!, DeviceModify.LIVE, { waitMs: 0, isolate: true });
+    assert.equal(r.state, 'pending-until-shutdown');
+    assert.ok(!existsSync(`/sys/class/net/${tap}/master`), 'the tap left the bridge');
+    // The guest never answers: the domain stops with the NIC still in it.
+    await dom.destroy();
+    assert.ok(events.some((e) => e.type === 'device-removed' && (e as { alias: string }).alias === alias && (e as { requestId?: string }).requestId === r.requestId));
+    assert.ok(!existsSync(`/sys/class/net/${tap}`), 'the tap went with QEMU');
+    assert.equal(qemusOf(root.dir).length, 0);
   });
 });
