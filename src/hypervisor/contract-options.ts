@@ -43,7 +43,8 @@ export function checkApplyOptions(options: unknown, fn: string): ApplyOptions {
   for (const k of Object.keys(o)) if (k !== 'waitMs') bad(fn, `unknown apply option '${k}' (known: waitMs)`);
   const w = o.waitMs;
   if (w !== undefined && (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WAIT_MS)) {
-    bad(fn, `waitMs must be an integer number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${String(w)}`);
+    // Only numbers are printed: any other value is named by its type (a hostile toString must not run).
+    bad(fn, `waitMs must be an integer number of milliseconds from 0 to ${MAX_WAIT_MS}, got ${typeof w === 'number' ? String(w) : `a ${typeof w}`}`);
   }
   return o as ApplyOptions;
 }

@@ -231,6 +231,7 @@ contractTest(
   async (c) => {
     const conn = await c.open();
     const dom = await running(conn, base('args'));
+    const before = [await dom.getXMLDesc(), await dom.getXMLDesc(DomainXML.INACTIVE)];
     await rejectsWith(dom.planDevices(base('other')), ErrorCode.INVALID_ARG, /describes domain 'other', not 'args'/);
     await rejectsWith(dom.planDevices(base('args').replace('<name>args</name>', '<name>args</name><uuid>00000000-0000-0000-0000-000000000001</uuid>')), ErrorCode.INVALID_ARG, /UUID/);
     await rejectsWith(dom.planDevices('<domain'), ErrorCode.XML_DETAIL);
@@ -238,6 +239,15 @@ contractTest(
     await rejectsWith(dom.applyDevices(base('args'), { wait: 1 } as never), ErrorCode.INVALID_ARG, /unknown apply option 'wait'/);
     await rejectsWith(dom.applyDevices(base('args'), { waitMs: -1 }), ErrorCode.INVALID_ARG, /waitMs/);
     await rejectsWith(dom.applyDevices(base('args'), 'x' as never), ErrorCode.INVALID_ARG, /options in applyDevices must be an object/);
+    const hostile: unknown[] = [undefined, null, Number.NaN, 1.5, -1, 5n, Symbol('v'), {}, [], () => 1, Object.create(null), { toString: () => { throw new Error('toString'); } }];
+    for (const v of hostile) {
+      await rejectsWith(dom.planDevices(v as string), ErrorCode.INVALID_ARG, /desiredXml in planDevices must be a string \(or UTF-8 bytes\)/);
+      await rejectsWith(dom.applyDevices(v as string), ErrorCode.INVALID_ARG, /desiredXml in applyDevices must be a string/);
+      if (v !== undefined) await rejectsWith(dom.applyDevices(base('args'), { waitMs: v as number }), ErrorCode.INVALID_ARG, /waitMs must be an integer number of milliseconds/);
+    }
+    await rejectsWith(dom.applyDevices(base('args'), { waitMs: 3_600_001 }), ErrorCode.INVALID_ARG, /from 0 to 3600000, got 3600001/);
+    await rejectsWith(dom.planDevices(new Uint8Array([0x3c, 0xff])), ErrorCode.XML_DETAIL);
+    assert.deepEqual([await dom.getXMLDesc(), await dom.getXMLDesc(DomainXML.INACTIVE)], before);
   },
   local,
 );
