@@ -3,7 +3,7 @@
  * goes through typed getters; edits change the tree, so formatting is a plain
  * serialize and nothing virtkit does not model is ever lost or reordered.
  */
-import { el, serializeXml, type XmlElement } from '../xml/index.js';
+import { el, serializeXml, serializeXmlBytes, type XmlElement } from '../xml/index.js';
 import { readDevice, type DeviceDef } from './devices/index.js';
 import { DOMAIN_ORDER, DEVICES_ORDER } from './devices/kinds.js';
 import { readDisk, type DiskDef } from './devices/disk.js';
@@ -170,5 +170,10 @@ export class DomainDef {
 
   toXml(): string {
     return serializeXml(this.root);
+  }
+
+  /** toXml() as UTF-8 bytes, written directly (how definitions are stored). */
+  toUtf8(): Buffer {
+    return serializeXmlBytes(this.root);
   }
 }

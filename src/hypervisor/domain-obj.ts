@@ -83,6 +83,11 @@ export function storeXml(text: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+/** storeXml(def.toXml()), without making the text first. */
+export function storeDef(def: DomainDef): Buffer {
+  return def.toUtf8();
+}
+
 /** The stored persistent XML as text. */
 export function configXml(obj: DomainObj): string | undefined {
   return obj.config?.toString('utf8');

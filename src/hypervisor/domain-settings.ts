@@ -11,7 +11,7 @@ import { DomainMemory, DomainState, DomainVcpus, LifecycleDetail, StateReason } 
 import { el, type XmlElement } from '../xml/index.js';
 import type { DomainRef } from '../shared/events.js';
 import type { Runtime } from './backend.js';
-import { configDef, type DomainObj, liveDomain, type LiveState, storeXml } from './domain-obj.js';
+import { configDef, type DomainObj, liveDomain, type LiveState, storeDef } from './domain-obj.js';
 import type { EngineCore } from './engine-core.js';
 import { planStopped, requireActive } from './plan-lifecycle.js';
 
@@ -59,7 +59,7 @@ function withVcpus(def: DomainDef, change: { max?: number; current?: number }): 
 }
 
 function withConfig(obj: DomainObj, def: DomainDef): DomainObj {
-  return { ...obj, config: storeXml(def.toXml()) };
+  return { ...obj, config: storeDef(def) };
 }
 
 function withLive(obj: DomainObj, live: LiveState, def: DomainDef, runtime: Runtime | undefined): DomainObj {

@@ -31,7 +31,7 @@ import { ErrorCode, VirtError, virtError } from '../errors.js';
 import { DeviceModify } from '../shared/flags.js';
 import { serializeXml, type XmlElement } from '../xml/index.js';
 import type { DeviceUpdate } from './backend.js';
-import { configDef, type DomainObj, domainTypeOf, type LiveState, type PendingUnplug, storeXml } from './domain-obj.js';
+import { configDef, type DomainObj, domainTypeOf, type LiveState, type PendingUnplug, storeDef } from './domain-obj.js';
 import { type Counters, type HostNameTaken, namingFor } from './naming.js';
 import { checkControllerUnused, checkNewController, checkNewDiskTarget, rulesFor } from './rules/index.js';
 
@@ -110,7 +110,7 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
       if (again) config = again;
     }
   }
-  if (config) plan.config = storeXml(config.def.toXml());
+  if (config) plan.config = storeDef(config.def);
   return plan;
 }
 
@@ -178,7 +178,7 @@ export function planPersist(obj: DomainObj, alias: string, qemuHost?: QemuHost):
   if (!samePci(config.dev, liveDev)) {
     throw virtError(ErrorCode.OPERATION_FAILED, `cannot make device '${alias}' persistent at its PCI address: the persistent definition has no such free slot`);
   }
-  return storeXml(config.def.toXml());
+  return storeDef(config.def);
 }
 
 /** Running out of hot-pluggable slots says how to reserve more (the message starts with libvirt's). */
@@ -242,7 +242,7 @@ function planHalves(obj: DomainObj, flags: number, fn: string, find: (def: Domai
     const def = configDef(obj)!;
     try {
       def.removeDevice(find(def, true));
-      plan.config = storeXml(def.toXml());
+      plan.config = storeDef(def);
     } catch (err) {
       const skip = isMissing(err) && (opts.ifPresent || (opts.contract && plan.live?.alreadyPending));
       if (!skip) throw err;
@@ -310,7 +310,7 @@ export function planUpdate(obj: DomainObj, xml: string, flags: number): UpdatePl
     const found = el.name === 'graphics' ? findGraphicsForUpdate(def.deviceElements(), el, false) : findDevice(def, el, { macGenerated, config: true });
     updateDeviceElement(found, el, { live: false, force });
     validateDevicesTogether(def);
-    plan.config = storeXml(def.toXml());
+    plan.config = storeDef(def);
   }
   if (impact.live) {
     const def = obj.live!.def.clone();

@@ -2,6 +2,7 @@
  * Our tree → text, in libvirt's style: two-space indent, single-quoted
  * attributes, empty elements self-closed, text-only elements on one line.
  */
+import { serializeXmlViaBytes } from './serialize-bytes.js';
 import type { XmlElement, XmlNode } from './tree.js';
 
 const textEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
@@ -127,10 +128,16 @@ function element(e: XmlElement, indent: string, out: string[]): void {
 
 /**
  * Serializes an element (and its subtree) in libvirt's layout, ending with a newline.
- * One join at the end yields a flat string: `+=` would leave a rope of small pieces,
- * which costs ~8x the text's size while definitions are stored by the ten thousand.
+ * The text is written as UTF-8 bytes and decoded once (serialize-bytes.ts); only a tree holding a
+ * lone surrogate, which UTF-8 cannot carry, is built here from string pieces, joined once at the
+ * end so the result is a flat string rather than a rope.
  */
 export function serializeXml(root: XmlElement, indent = ''): string {
+  return serializeXmlViaBytes(root, indent) ?? serializeXmlPieces(root, indent);
+}
+
+/** serializeXml built from string pieces (any tree, lone surrogates included). */
+export function serializeXmlPieces(root: XmlElement, indent = ''): string {
   const out: string[] = [];
   element(root, indent, out);
   return out.join('');

@@ -1,0 +1,317 @@
+/**
+ * serializeXml's layout written straight into UTF-8 bytes. Definitions are stored as UTF-8 buffers
+ * and formatted on every define: building the text from string pieces and encoding it afterwards
+ * made ~10x the document's size in short-lived strings, which is what grows V8's young generation
+ * when thousands of domains are defined in a row. Here the bytes go into one reused scratch array.
+ */
+import { XmlElement, type XmlNode } from './tree.js';
+
+/** Scratch kept between calls; a larger one (a huge definition) is dropped after its call. */
+const KEEP_BYTES = 64 * 1024;
+let out = new Uint8Array(KEEP_BYTES);
+let pos = 0;
+/** A lone surrogate was written (as U+FFFD, as Buffer.from does): the bytes do not decode to the text. */
+let lossy = false;
+
+function room(n: number): void {
+  if (pos + n <= out.length) return;
+  let size = out.length * 2;
+  while (size < pos + n) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(out.subarray(0, pos));
+  out = next;
+}
+
+/** Writes code unit `c` at `i` of `s` (a non-ASCII one); returns the index of the last unit used. */
+function writeWide(s: string, i: number, c: number): number {
+  if (c < 0x800) {
+    out[pos++] = 0xc0 | (c >> 6);
+    out[pos++] = 0x80 | (c & 0x3f);
+    return i;
+  }
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+      out[pos++] = 0xf0 | (cp >> 18);
+      out[pos++] = 0x80 | ((cp >> 12) & 0x3f);
+      out[pos++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[pos++] = 0x80 | (cp & 0x3f);
+      return i + 1;
+    }
+  }
+  if (c >= 0xd800 && c <= 0xdfff) {
+    lossy = true;
+    c = 0xfffd;
+  }
+  out[pos++] = 0xe0 | (c >> 12);
+  out[pos++] = 0x80 | ((c >> 6) & 0x3f);
+  out[pos++] = 0x80 | (c & 0x3f);
+  return i;
+}
+
+/** Writes `s` as it is. */
+function raw(s: string): void {
+  room(s.length * 3);
+  const o = out;
+  let p = pos;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) o[p++] = c;
+    else {
+      pos = p;
+      i = writeWide(s, i, c);
+      p = pos;
+    }
+  }
+  pos = p;
+}
+
+function entity(e: string): void {
+  for (let i = 0; i < e.length; i++) out[pos++] = e.charCodeAt(i);
+}
+
+/** Text content: & < > escaped (escapeText). */
+function text(s: string): void {
+  room(s.length * 5);
+  const o = out;
+  let p = pos;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && c !== 38 && c !== 60 && c !== 62) {
+      o[p++] = c;
+      continue;
+    }
+    pos = p;
+    if (c === 38) entity('&amp;');
+    else if (c === 60) entity('&lt;');
+    else if (c === 62) entity('&gt;');
+    else i = writeWide(s, i, c);
+    p = pos;
+  }
+  pos = p;
+}
+
+/** An attribute value in single quotes (escapeAttr). */
+function attrValue(s: string): void {
+  room(s.length * 6);
+  const o = out;
+  let p = pos;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && c > 39 && c !== 60 && c !== 62) {
+      o[p++] = c;
+      continue;
+    }
+    pos = p;
+    if (c >= 0x80) i = writeWide(s, i, c);
+    else if (c === 38) entity('&amp;');
+    else if (c === 60) entity('&lt;');
+    else if (c === 62) entity('&gt;');
+    else if (c === 39) entity('&apos;');
+    else if (c === 34) entity('&quot;');
+    else if (c === 10) entity('&#10;');
+    else if (c === 13) entity('&#13;');
+    else if (c === 9) entity('&#9;');
+    else out[pos++] = c;
+    p = pos;
+  }
+  pos = p;
+}
+
+function byte(c: number): void {
+  room(1);
+  out[pos++] = c;
+}
+
+function spaces(indent: string, level: number): void {
+  raw(indent);
+  room(level * 2);
+  for (let i = level * 2; i > 0; i--) out[pos++] = 32;
+}
+
+function openTag(e: XmlElement): void {
+  byte(60);
+  raw(e.name);
+  const attrs = e.attrs;
+  for (let i = 0; i < attrs.length; i++) {
+    byte(32);
+    raw(attrs[i]![0]);
+    room(2);
+    out[pos++] = 61;
+    out[pos++] = 39;
+    attrValue(attrs[i]![1]);
+    byte(39);
+  }
+}
+
+function closeTag(e: XmlElement): void {
+  room(2);
+  out[pos++] = 60;
+  out[pos++] = 47;
+  raw(e.name);
+  byte(62);
+}
+
+/** Nodes still to write inline, and whether each entry is an element's end tag. */
+const inlineTodo: XmlNode[] = [];
+const inlineEnd: boolean[] = [];
+
+/** `n` written exactly as it is (mixed content: no layout added), without recursion. */
+function inline(n: XmlNode): void {
+  inlineTodo.push(n);
+  inlineEnd.push(false);
+  while (inlineTodo.length > 0) {
+    const x = inlineTodo.pop()!;
+    if (inlineEnd.pop()) {
+      closeTag(x as XmlElement);
+      continue;
+    }
+    if (x instanceof XmlElement) {
+      openTag(x);
+      const kids = x.children;
+      if (kids.length === 0) {
+        raw('/>');
+        continue;
+      }
+      byte(62);
+      inlineTodo.push(x);
+      inlineEnd.push(true);
+      for (let i = kids.length - 1; i >= 0; i--) {
+        inlineTodo.push(kids[i]!);
+        inlineEnd.push(false);
+      }
+      continue;
+    }
+    switch (x.kind) {
+      case 'text':
+        text(x.text);
+        break;
+      case 'cdata':
+        raw('<![CDATA[');
+        raw(x.text);
+        raw(']]>');
+        break;
+      case 'comment':
+        raw('<!--');
+        raw(x.text);
+        raw('-->');
+        break;
+      case 'pi':
+        raw('<?');
+        raw(x.target);
+        if (x.body) {
+          byte(32);
+          raw(x.body);
+        }
+        raw('?>');
+    }
+  }
+}
+
+function isMixed(e: XmlElement): boolean {
+  const kids = e.children;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.kind === 'cdata' || (c.kind === 'text' && c.text.trim() !== '')) return true;
+  }
+  return false;
+}
+
+function hasNonText(e: XmlElement): boolean {
+  const kids = e.children;
+  for (let i = 0; i < kids.length; i++) if (kids[i]!.kind !== 'text') return true;
+  return false;
+}
+
+/** Open elements of the layout walk and the index of each one's next child. */
+const openEls: XmlElement[] = [];
+const openNext: number[] = [];
+
+/** Writes `x` at `level` below `indent`; returns whether its children are still to be written. */
+function open(x: XmlElement, indent: string, level: number): boolean {
+  spaces(indent, level);
+  if (isMixed(x)) {
+    inline(x);
+    byte(10);
+    return false;
+  }
+  openTag(x);
+  if (!hasNonText(x)) {
+    raw('/>\n');
+    return false;
+  }
+  raw('>\n');
+  return true;
+}
+
+function layout(root: XmlElement, indent: string): void {
+  if (open(root, indent, 0)) {
+    openEls.push(root);
+    openNext.push(0);
+  }
+  while (openEls.length > 0) {
+    const top = openEls.length - 1;
+    const e = openEls[top]!;
+    const kids = e.children;
+    const next = openNext[top]!;
+    if (next >= kids.length) {
+      spaces(indent, top);
+      closeTag(e);
+      byte(10);
+      openEls.pop();
+      openNext.pop();
+      continue;
+    }
+    openNext[top] = next + 1;
+    const c = kids[next]!;
+    if (c instanceof XmlElement) {
+      if (open(c, indent, top + 1)) {
+        openEls.push(c);
+        openNext.push(0);
+      }
+    } else if (c.kind !== 'text') {
+      spaces(indent, top + 1);
+      inline(c);
+      byte(10);
+    }
+  }
+}
+
+/** Runs the layout into the scratch; leaves the stacks empty whatever happens. */
+function fill(root: XmlElement, indent: string): void {
+  pos = 0;
+  lossy = false;
+  try {
+    layout(root, indent);
+  } finally {
+    openEls.length = 0;
+    openNext.length = 0;
+    inlineTodo.length = 0;
+    inlineEnd.length = 0;
+  }
+}
+
+function release(): void {
+  if (out.length > KEEP_BYTES) out = new Uint8Array(KEEP_BYTES);
+}
+
+/** serializeXml(root, indent) encoded as UTF-8 (what Buffer.from(serializeXml(root, indent)) gives). */
+export function serializeXmlBytes(root: XmlElement, indent = ''): Buffer {
+  fill(root, indent);
+  const bytes = Buffer.allocUnsafe(pos);
+  bytes.set(out.subarray(0, pos));
+  release();
+  return bytes;
+}
+
+/**
+ * serializeXml's text through the byte writer, or undefined when the tree holds a lone surrogate
+ * (UTF-8 cannot carry it: the caller formats such a tree as a string).
+ */
+export function serializeXmlViaBytes(root: XmlElement, indent: string): string | undefined {
+  fill(root, indent);
+  const text = lossy ? undefined : Buffer.from(out.buffer, out.byteOffset, pos).toString('utf8');
+  release();
+  return text;
+}
