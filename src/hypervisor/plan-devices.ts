@@ -337,6 +337,8 @@ interface HalfCall {
   el: XmlElement;
   /** How the plan names it: from the XML of the call (never a MAC only define generated). */
   name: string;
+  /** No call can make this change: the device is a needs-restart entry. */
+  restart?: boolean;
 }
 
 /** A call with `e` as its XML; `about` is the device as define completes it (what the live checks look at). */
@@ -426,7 +428,7 @@ function callsFor(d: Desired, cur: Current | undefined, halves: Half[], type: st
     if (change.kind === 'same') continue;
     if (d.el.name === 'controller' && change.kind === 'replace') {
       // Placement: never replaced by hot-plug calls.
-      out.push({ action: 'update', half: h, xml: '', mergeKey: '', reason: `${change.reason}; controllers are not replaced`, el: have, name: describe(have) });
+      out.push({ action: 'update', half: h, xml: '', mergeKey: '', reason: `${change.reason}; controllers are not replaced`, el: have, name: describe(have), restart: true });
       continue;
     }
     if (change.kind === 'update') {
@@ -453,7 +455,7 @@ function liveBlock(calls: HalfCall[], hotplug: ReturnType<typeof rulesFor>['hotp
   const first = calls[0]!;
   const what = `${first.el.name} ${first.name}`;
   for (const c of calls) {
-    if (c.el.name === 'controller' && c.xml === '') return { what, reason: `${c.reason}: define the desired XML, then restart the domain` };
+    if (c.restart) return { what, reason: `${c.reason}: define the desired XML, then restart the domain` };
     if (c.half !== 'live' || !live) continue;
     try {
       if (c.action === 'attach') hotplug.checkLiveAttach(c.el, afterDetaches(live, calls));

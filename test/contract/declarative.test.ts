@@ -173,10 +173,11 @@ contractTest(
     assert.equal(await dom.getXMLDesc(), live);
     assert.equal(await dom.getXMLDesc(DomainXML.INACTIVE), config);
 
-    const many = withDevices(xml.replace("machine='pc'", "machine='q35'").replace('<os>', '<vcpu>2</vcpu><os>'), `<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk><video><model type='vga'/></video>`);
+    const many = withDevices(xml.replace("machine='pc'", "machine='q35'").replace('<os>', '<vcpu>2</vcpu><os>'), `<disk type='file' device='cdrom'><target dev='hdc' bus='ide'/><readonly/></disk><video><model type='vga'/></video><controller type='usb' index='0' model='qemu-xhci'/>`);
     const all = await dom.planDevices(many);
     assert.deepEqual(all.operations, []);
-    assert.deepEqual(all.needsRestart.map((e) => e.what), ['vcpus', 'machine type', 'disk hdc', 'video video0']);
+    assert.deepEqual(all.needsRestart.map((e) => e.what), ['vcpus', 'machine type', 'disk hdc', 'controller usb usb:0', 'video video0']);
+    assert.match(all.needsRestart[3]!.reason, /replaced: model.*controllers are not replaced/);
     assert.match(all.needsRestart[2]!.reason, /does not support hotplugging.*define the desired XML, then restart/);
     await dom.applyDevices(many);
     assert.equal(await dom.getXMLDesc(), live, 'nothing applied');
