@@ -17,10 +17,30 @@ export interface DriveAddress {
   unit: number;
 }
 
+/** Value of the hex digit `c` (a char code), or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** `0x` + hex digits or decimal digits, read without a regex (addresses are read many times per define); NaN otherwise. */
+function unsigned(v: string): number {
+  const hex = v.length > 2 && v.charCodeAt(0) === 48 && (v.charCodeAt(1) | 0x20) === 120;
+  if (v.length === 0) return Number.NaN;
+  let n = 0;
+  for (let i = hex ? 2 : 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    const d = hex ? hexDigit(c) : c >= 48 && c <= 57 ? c - 48 : -1;
+    if (d < 0) return Number.NaN;
+    n = n * (hex ? 16 : 10) + d;
+  }
+  return n;
+}
+
 function num(value: string | undefined, what: string, max: number): number {
   if (value === undefined || value === '') return 0;
-  const v = value.trim();
-  const n = /^0x[0-9a-f]+$/i.test(v) ? Number.parseInt(v, 16) : /^\d+$/.test(v) ? Number.parseInt(v, 10) : Number.NaN;
+  const n = unsigned(value.trim());
   if (!Number.isFinite(n) || n > max) throw virtError(ErrorCode.XML_ERROR, `invalid ${what} '${value}' in <address>`);
   return n;
 }
@@ -60,6 +80,11 @@ const hex = (n: number, width: number): string => '0x' + n.toString(16).padStart
 /** `0000:00:03.0`, as libvirt prints PCI addresses in messages. */
 export function formatPciAddress(a: PciAddress): string {
   return `${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:${a.slot.toString(16).padStart(2, '0')}.${a.function}`;
+}
+
+/** One number per PCI function (domain, bus, slot, function), for sets and maps of addresses. */
+export function pciAddressNumber(a: PciAddress): number {
+  return ((a.domain * 256 + a.bus) * 32 + a.slot) * 8 + a.function;
 }
 
 export function pciAddressElement(a: PciAddress): XmlElement {

@@ -5,7 +5,7 @@ import { diskSource } from './devices/disk.js';
 import { validateDevice } from './devices/index.js';
 import type { DomainDef } from './domain.js';
 import { DOMAIN_TYPES } from './flavour.js';
-import { formatPciAddress, readPciAddress } from './address.js';
+import { formatPciAddress, pciAddressNumber, readPciAddress } from './address.js';
 import { checkDefinitionSize, checkDeviceCount } from './limits.js';
 
 /** Largest `<vcpu>` count (a C unsigned int, as libvirt parses it; machine types allow far fewer). */
@@ -75,15 +75,15 @@ export function validateDevicesTogether(def: DomainDef): void {
 
 /** Rejects two devices on one PCI function (libvirt: "Attempted double use of PCI Address"). */
 export function checkPciClashes(def: DomainDef): void {
-  const seen = new Map<string, string>();
+  const seen = new Map<number, string>();
   for (const e of def.deviceElements()) {
     // A serial console is the serial device itself, printed twice with the same address.
     if (e.name === 'console') continue;
     const a = readPciAddress(e);
     if (!a) continue;
-    const key = formatPciAddress(a);
+    const key = pciAddressNumber(a);
     const prev = seen.get(key);
-    if (prev) throw virtError(ErrorCode.XML_ERROR, `Attempted double use of PCI Address ${key} (by <${prev}> and <${e.name}>)`);
+    if (prev) throw virtError(ErrorCode.XML_ERROR, `Attempted double use of PCI Address ${formatPciAddress(a)} (by <${prev}> and <${e.name}>)`);
     seen.set(key, e.name);
   }
 }

@@ -209,16 +209,26 @@ function inline(n: XmlNode): void {
   }
 }
 
-function isMixed(e: XmlElement): boolean {
+/** Whether `s` is all spaces, tabs and line ends (the layout between elements), read without trim(). */
+function layoutSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+/** Element-only content (whitespace between elements is layout) is re-indented; real text makes it mixed. */
+export function isMixed(e: XmlElement): boolean {
   const kids = e.children;
   for (let i = 0; i < kids.length; i++) {
     const c = kids[i]!;
-    if (c.kind === 'cdata' || (c.kind === 'text' && c.text.trim() !== '')) return true;
+    if (c.kind === 'cdata' || (c.kind === 'text' && !layoutSpace(c.text) && c.text.trim() !== '')) return true;
   }
   return false;
 }
 
-function hasNonText(e: XmlElement): boolean {
+export function hasNonText(e: XmlElement): boolean {
   const kids = e.children;
   for (let i = 0; i < kids.length; i++) if (kids[i]!.kind !== 'text') return true;
   return false;

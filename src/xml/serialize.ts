@@ -2,7 +2,7 @@
  * Our tree → text, in libvirt's style: two-space indent, single-quoted
  * attributes, empty elements self-closed, text-only elements on one line.
  */
-import { serializeXmlViaBytes } from './serialize-bytes.js';
+import { hasNonText, isMixed, serializeXmlViaBytes } from './serialize-bytes.js';
 import type { XmlElement, XmlNode } from './tree.js';
 
 const textEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
@@ -66,19 +66,6 @@ function inline(n: XmlNode, out: string[]): void {
       }
     }
   }
-}
-
-/** Element-only content (whitespace between elements is layout) is re-indented; real text makes it mixed. */
-function isMixed(e: XmlElement): boolean {
-  for (const c of e.children) {
-    if (c.kind === 'cdata' || (c.kind === 'text' && c.text.trim() !== '')) return true;
-  }
-  return false;
-}
-
-function hasNonText(e: XmlElement): boolean {
-  for (const c of e.children) if (c.kind !== 'text') return true;
-  return false;
 }
 
 interface Open {
@@ -176,7 +163,8 @@ function escapedAttrLength(s: string): number {
 
 function openTagLength(e: XmlElement): number {
   let n = 1 + e.name.length;
-  for (const [k, v] of e.attrs) n += k.length + escapedAttrLength(v) + 4; // ` k='v'`
+  const attrs = e.attrs;
+  for (let i = 0; i < attrs.length; i++) n += attrs[i]![0].length + escapedAttrLength(attrs[i]![1]) + 4; // ` k='v'`
   return n;
 }
 
@@ -190,68 +178,104 @@ function isBlank(s: string): boolean {
  * formatting it. test/hardening checks it against serializeXml on the whole corpus.
  */
 export function formattedSize(root: XmlElement, indent = ''): FormattedSize {
-  let length = 0;
-  let nodes = 0;
-  let depth = 0;
-  const element = (e: XmlElement, d: number): void => {
-    nodes += 1 + e.attrs.length;
-    if (d > depth) depth = d;
-  };
-  // Mixed content: everything inline, exactly as written.
-  const inlineSize = (n: XmlNode, d: number): number => {
-    let len = 0;
-    const todo: [XmlNode, number][] = [[n, d]];
-    while (todo.length > 0) {
-      const [x, xd] = todo.pop()!;
-      switch (x.kind) {
-        case 'text':
-          len += escapedTextLength(x.text);
-          if (!isBlank(x.text)) nodes++;
-          break;
-        case 'cdata':
-          len += x.text.length + 12;
-          nodes++;
-          break;
-        case 'comment':
-          len += x.text.length + 7;
-          nodes++;
-          break;
-        case 'pi':
-          len += x.target.length + (x.body ? 1 + x.body.length : 0) + 4;
-          nodes++;
-          break;
-        case 'element':
-          element(x, xd);
-          len += openTagLength(x) + (x.children.length === 0 ? 2 : 4 + x.name.length);
-          for (const c of x.children) todo.push([c, xd + 1]);
+  const size: FormattedSize = { length: 0, nodes: 0, depth: 0 };
+  try {
+    layoutSize(root, indent.length, size);
+  } finally {
+    openEls.length = 0;
+    openIndent.length = 0;
+    openNext.length = 0;
+    inlineTodo.length = 0;
+    inlineDepth.length = 0;
+  }
+  return size;
+}
+
+/** The walks' stacks, kept between calls (a define measures its definition every time). */
+const openEls: XmlElement[] = [];
+const openIndent: number[] = [];
+const openNext: number[] = [];
+const inlineTodo: XmlNode[] = [];
+const inlineDepth: number[] = [];
+
+function countElement(e: XmlElement, d: number, size: FormattedSize): void {
+  size.nodes += 1 + e.attrs.length;
+  if (d > size.depth) size.depth = d;
+}
+
+/** Mixed content: everything inline, exactly as written. */
+function inlineSize(n: XmlNode, d: number, size: FormattedSize): number {
+  let len = 0;
+  inlineTodo.push(n);
+  inlineDepth.push(d);
+  while (inlineTodo.length > 0) {
+    const x = inlineTodo.pop()!;
+    const xd = inlineDepth.pop()!;
+    switch (x.kind) {
+      case 'text':
+        len += escapedTextLength(x.text);
+        if (!isBlank(x.text)) size.nodes++;
+        break;
+      case 'cdata':
+        len += x.text.length + 12;
+        size.nodes++;
+        break;
+      case 'comment':
+        len += x.text.length + 7;
+        size.nodes++;
+        break;
+      case 'pi':
+        len += x.target.length + (x.body ? 1 + x.body.length : 0) + 4;
+        size.nodes++;
+        break;
+      case 'element': {
+        countElement(x, xd, size);
+        const kids = x.children;
+        len += openTagLength(x) + (kids.length === 0 ? 2 : 4 + x.name.length);
+        for (let i = 0; i < kids.length; i++) {
+          inlineTodo.push(kids[i]!);
+          inlineDepth.push(xd + 1);
+        }
       }
     }
-    return len;
-  };
-  const stack: { e: XmlElement; indent: number; next: number; depth: number }[] = [];
-  const open = (x: XmlElement, at: number, d: number): void => {
-    if (isMixed(x)) length += at + inlineSize(x, d) + 1;
-    else {
-      element(x, d);
-      if (!hasNonText(x)) length += at + openTagLength(x) + 3;
-      else {
-        length += at + openTagLength(x) + 2;
-        stack.push({ e: x, indent: at, next: 0, depth: d });
-      }
-    }
-  };
-  open(root, indent.length, 1);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const kids = top.e.children;
-    if (top.next >= kids.length) {
-      length += top.indent + top.e.name.length + 4;
-      stack.pop();
+  }
+  return len;
+}
+
+function openSize(x: XmlElement, at: number, d: number, size: FormattedSize): void {
+  if (isMixed(x)) {
+    size.length += at + inlineSize(x, d, size) + 1;
+    return;
+  }
+  countElement(x, d, size);
+  if (!hasNonText(x)) size.length += at + openTagLength(x) + 3;
+  else {
+    size.length += at + openTagLength(x) + 2;
+    openEls.push(x);
+    openIndent.push(at);
+    openNext.push(0);
+  }
+}
+
+/** Depth of the element at stack position `i` is i + 1 (the root is 1). */
+function layoutSize(root: XmlElement, indent: number, size: FormattedSize): void {
+  openSize(root, indent, 1, size);
+  while (openEls.length > 0) {
+    const top = openEls.length - 1;
+    const e = openEls[top]!;
+    const at = openIndent[top]!;
+    const kids = e.children;
+    const next = openNext[top]!;
+    if (next >= kids.length) {
+      size.length += at + e.name.length + 4;
+      openEls.pop();
+      openIndent.pop();
+      openNext.pop();
       continue;
     }
-    const c = kids[top.next++]!;
-    if (c.kind === 'element') open(c, top.indent + 2, top.depth + 1);
-    else if (c.kind !== 'text') length += top.indent + 2 + inlineSize(c, top.depth + 1) + 1;
+    openNext[top] = next + 1;
+    const c = kids[next]!;
+    if (c.kind === 'element') openSize(c, at + 2, top + 2, size);
+    else if (c.kind !== 'text') size.length += at + 2 + inlineSize(c, top + 2, size) + 1;
   }
-  return { length, nodes, depth };
 }

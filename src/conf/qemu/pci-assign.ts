@@ -219,17 +219,25 @@ function take(set: AddressSet, info: Info, fn = -1): PciAddress | undefined {
 /** qemuDomainAssignDevicePCISlots: every device still without an address, by class. */
 function assignSlots(def: DomainDef, set: AddressSet, list: Info[]): void {
   const info = new Map(list.map((i) => [i.el, i]));
+  // Only addresses change below, never the device list: one scan of <devices> serves every class.
+  const byName = new Map<string, XmlElement[]>();
+  for (const e of def.deviceElements()) {
+    const same = byName.get(e.name);
+    if (same) same.push(e);
+    else byName.set(e.name, [e]);
+  }
+  const named = (name: string): XmlElement[] => byName.get(name) ?? [];
   const next = (e: XmlElement): void => {
     if (wanted(e)) take(set, info.get(e)!);
   };
-  const controllers = def.elementsNamed('controller');
+  const controllers = named('controller');
   for (const c of controllers) {
     const model = c.attr('model');
     if (c.attr('type') === 'pci' && model !== 'pci-root' && model !== 'pcie-root') next(c);
   }
-  for (const f of def.elementsNamed('filesystem')) next(f);
-  for (const n of def.elementsNamed('interface')) if (n.attr('type') !== 'hostdev') next(n);
-  for (const s of def.elementsNamed('sound')) {
+  for (const f of named('filesystem')) next(f);
+  for (const n of named('interface')) if (n.attr('type') !== 'hostdev') next(n);
+  for (const s of named('sound')) {
     const m = s.attr('model');
     if (m !== 'sb16' && m !== 'pcspk' && m !== 'usb') next(s);
   }
@@ -242,19 +250,19 @@ function assignSlots(def: DomainDef, set: AddressSet, list: Info[]): void {
     if (type === 'scsi' && model === 'ncr53c90') continue;
     if (!wanted(c)) continue;
     if (type === 'usb' && model !== undefined && USB2.has(model)) {
-      placeUsb2(def, set, info.get(c)!);
+      placeUsb2(controllers, set, info.get(c)!);
       continue;
     }
     take(set, info.get(c)!);
   }
-  for (const d of def.elementsNamed('disk')) {
+  for (const d of named('disk')) {
     if (d.child('target')?.attr('bus') !== 'virtio') continue;
     const type = d.child('address')?.attr('type');
     if (present(d) || type === 'ccw' || type === 'virtio-mmio') continue;
     if (!wanted(d)) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `virtio disk cannot have an address of type '${type}'`);
     take(set, info.get(d)!);
   }
-  const hostdevs = [...def.elementsNamed('interface').filter((n) => n.attr('type') === 'hostdev'), ...def.elementsNamed('hostdev')];
+  const hostdevs = [...named('interface').filter((n) => n.attr('type') === 'hostdev'), ...named('hostdev')];
   for (const h of hostdevs) {
     if (!wanted(h)) continue;
     if (h.name === 'hostdev') {
@@ -265,19 +273,19 @@ function assignSlots(def: DomainDef, set: AddressSet, list: Info[]): void {
     const flags = h.name === 'interface' ? hostdevFlags(def) : info.get(h)!.flags;
     take(set, { el: h, flags });
   }
-  for (const m of def.elementsNamed('memballoon')) if (m.attr('model') !== 'none') next(m);
-  for (const r of def.elementsNamed('rng')) next(r);
-  for (const w of def.elementsNamed('watchdog')) if (w.attr('model') === 'i6300esb') next(w);
-  for (const v of def.elementsNamed('video')) {
+  for (const m of named('memballoon')) if (m.attr('model') !== 'none') next(m);
+  for (const r of named('rng')) next(r);
+  for (const w of named('watchdog')) if (w.attr('model') === 'i6300esb') next(w);
+  for (const v of named('video')) {
     const t = v.child('model')?.attr('type');
     if (t !== 'none' && t !== 'ramfb') next(v);
   }
-  for (const s of def.elementsNamed('shmem')) next(s);
-  for (const i of def.elementsNamed('input')) if (i.attr('bus') === 'virtio') next(i);
-  for (const s of def.elementsNamed('serial')) if (s.child('target')?.attr('type') === 'pci-serial') next(s);
-  for (const i of def.elementsNamed('iommu')) if (i.attr('model') === 'virtio') next(i);
-  for (const v of def.elementsNamed('vsock')) next(v);
-  for (const m of def.elementsNamed('memory')) {
+  for (const s of named('shmem')) next(s);
+  for (const i of named('input')) if (i.attr('bus') === 'virtio') next(i);
+  for (const s of named('serial')) if (s.child('target')?.attr('type') === 'pci-serial') next(s);
+  for (const i of named('iommu')) if (i.attr('model') === 'virtio') next(i);
+  for (const v of named('vsock')) next(v);
+  for (const m of named('memory')) {
     const model = m.attr('model');
     if (model === 'virtio-pmem' || model === 'virtio-mem') next(m);
   }
@@ -289,14 +297,12 @@ function hostdevFlags(def: DomainDef): number {
 }
 
 /** ICH9 USB2 controllers of one index share a slot: EHCI at function 7, UHCI1-3 at 0-2. */
-function placeUsb2(def: DomainDef, set: AddressSet, info: Info): void {
+function placeUsb2(controllers: XmlElement[], set: AddressSet, info: Info): void {
   const c = info.el;
   const model = c.attr('model');
   const fn = model === 'ich9-ehci1' ? 7 : model === 'ich9-uhci1' ? 0 : model === 'ich9-uhci2' ? 1 : 2;
   const multi = model === 'ich9-uhci1' ? 'on' : undefined;
-  const sibling = def
-    .elementsNamed('controller')
-    .find((o) => o.attr('type') === 'usb' && USB2.has(o.attr('model') ?? '') && index(o) === index(c) && present(o));
+  const sibling = controllers.find((o) => o.attr('type') === 'usb' && USB2.has(o.attr('model') ?? '') && index(o) === index(c) && present(o));
   if (sibling) {
     const a = { ...present(sibling)!, function: fn, multifunction: multi };
     set.reserve(a, info.flags);
@@ -386,12 +392,12 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
 
 /** The device at function 0 of a slot whose other functions are in use gets multifunction='on' (unless set). */
 function markMultifunction(def: DomainDef): void {
-  const zero = new Map<string, XmlElement>();
-  const multi = new Set<string>();
+  const zero = new Map<number, XmlElement>();
+  const multi = new Set<number>();
   for (const e of def.deviceElements()) {
     const a = present(e);
     if (!a) continue;
-    const key = `${a.domain}:${a.bus}:${a.slot}`;
+    const key = (a.domain * 256 + a.bus) * 32 + a.slot;
     if (a.function === 0) {
       if (!zero.has(key)) zero.set(key, e);
     } else multi.add(key);

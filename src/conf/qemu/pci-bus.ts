@@ -101,9 +101,8 @@ export class PciAddressSet {
 
   /** Whether a device with `dev` flags may use `addr` on a bus accepting `busFlags`; an error message when not. */
   #compatible(addr: PciAddress, busFlags: number, dev: number, fromConfig: boolean): string | undefined {
-    const where = formatPciAddress(addr);
     if (dev & Connect.INTEGRATED) {
-      if (addr.bus !== 0) return `The device at PCI address ${where} needs to be an integrated device (bus=0)`;
+      if (addr.bus !== 0) return `The device at PCI address ${formatPciAddress(addr)} needs to be an integrated device (bus=0)`;
       busFlags |= Connect.AUTOASSIGN;
     }
     if (fromConfig) {
@@ -111,15 +110,15 @@ export class PciAddressSet {
       if (busFlags & CONNECT_ENDPOINT) busFlags |= CONNECT_ENDPOINT;
       if (dev & Connect.PCI_BRIDGE) dev |= Connect.PCI_DEVICE;
     } else if (dev & Connect.AUTOASSIGN && !(busFlags & Connect.AUTOASSIGN)) {
-      return `The device at PCI address ${where} was auto-assigned this address, but the PCI controller with index='${addr.bus}' doesn't allow auto-assignment`;
+      return `The device at PCI address ${formatPciAddress(addr)} was auto-assigned this address, but the PCI controller with index='${addr.bus}' doesn't allow auto-assignment`;
     }
     if (dev & Connect.HOTPLUGGABLE && !(busFlags & Connect.HOTPLUGGABLE)) {
-      return `The device at PCI address ${where} requires hotplug capability, but the PCI controller with index='${addr.bus}' doesn't support hotplug`;
+      return `The device at PCI address ${formatPciAddress(addr)} requires hotplug capability, but the PCI controller with index='${addr.bus}' doesn't support hotplug`;
     }
     if (!(dev & busFlags & CONNECT_TYPES)) {
       const kind = CONNECT_NAMES.find(([bit]) => dev & bit)?.[1];
-      if (!kind) return `The device at PCI address ${where} has unrecognized connection type flags 0x${(dev & CONNECT_TYPES).toString(16).padStart(2, '0')}`;
-      return `The device at PCI address ${where} cannot be plugged into the PCI controller with index='${addr.bus}'. It requires a controller that accepts a ${kind}.`;
+      if (!kind) return `The device at PCI address ${formatPciAddress(addr)} has unrecognized connection type flags 0x${(dev & CONNECT_TYPES).toString(16).padStart(2, '0')}`;
+      return `The device at PCI address ${formatPciAddress(addr)} cannot be plugged into the PCI controller with index='${addr.bus}'. It requires a controller that accepts a ${kind}.`;
     }
     return undefined;
   }
@@ -127,16 +126,15 @@ export class PciAddressSet {
   /** Checks an address against the bus it names (virDomainPCIAddressValidate); throws on a mismatch. */
   validate(addr: PciAddress, flags: number, fromConfig: boolean): void {
     const code = fromConfig ? ErrorCode.XML_ERROR : ErrorCode.INTERNAL_ERROR;
-    const where = formatPciAddress(addr);
     if (this.buses.length === 0) throw virtError(code, 'No PCI buses available');
-    if (addr.domain !== 0) throw virtError(code, `Invalid PCI address ${where}. Only PCI domain 0 is available`);
-    if (addr.bus >= this.buses.length) throw virtError(code, `Invalid PCI address ${where}. Only PCI buses up to ${this.buses.length - 1} are available`);
+    if (addr.domain !== 0) throw virtError(code, `Invalid PCI address ${formatPciAddress(addr)}. Only PCI domain 0 is available`);
+    if (addr.bus >= this.buses.length) throw virtError(code, `Invalid PCI address ${formatPciAddress(addr)}. Only PCI buses up to ${this.buses.length - 1} are available`);
     const bus = this.buses[addr.bus]!;
     const bad = this.#compatible(addr, bus.flags, flags, fromConfig);
     if (bad) throw virtError(code, bad);
-    if (bus.minSlot && addr.slot < bus.minSlot) throw virtError(code, `Invalid PCI address ${where}. slot must be >= ${bus.minSlot}`);
-    if (addr.slot > bus.maxSlot) throw virtError(code, `Invalid PCI address ${where}. slot must be <= ${bus.maxSlot}`);
-    if (addr.function > 7) throw virtError(code, `Invalid PCI address ${where}. function must be <= 7`);
+    if (bus.minSlot && addr.slot < bus.minSlot) throw virtError(code, `Invalid PCI address ${formatPciAddress(addr)}. slot must be >= ${bus.minSlot}`);
+    if (addr.slot > bus.maxSlot) throw virtError(code, `Invalid PCI address ${formatPciAddress(addr)}. slot must be <= ${bus.maxSlot}`);
+    if (addr.function > 7) throw virtError(code, `Invalid PCI address ${formatPciAddress(addr)}. function must be <= 7`);
   }
 
   slotInUse(addr: PciAddress): boolean {
