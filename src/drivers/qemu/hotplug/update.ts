@@ -23,9 +23,9 @@ export async function changeMedium(qmp: QmpClient, before: XmlElement, after: Xm
   await addBlockNodes(qmp, next.nodes);
   let removed = false;
   try {
-    await openAndRemove(qmp, id);
+    await withTrayOpen(qmp, id);
     removed = true;
-    if (next.format) await qmp.execute('blockdev-insert-medium', { id, 'node-name': next.format });
+    if (next.format) await withTrayOpen(qmp, id, next.format);
     await qmp.execute('blockdev-close-tray', { id });
   } catch (err) {
     // Put the old medium back, then drop the new nodes.
@@ -40,19 +40,21 @@ export async function changeMedium(qmp: QmpClient, before: XmlElement, after: Xm
   await deleteBlockNodes(qmp, oldNames);
 }
 
-/** How often the tray is opened again when the guest closed it before the medium came out. */
+/** How often the tray is opened again when the guest closed it before a medium command ran. */
 const TRAY_ATTEMPTS = 5;
 
 /**
- * Opens the tray (forced: a guest's lock does not hold it) and takes the medium out. A running guest
+ * Opens the tray (forced: a guest's lock does not hold it) and takes the medium out, or puts `insert` in. A running guest
  * may close the tray again between the two commands (its CD-ROM driver loads the medium while it
- * probes the drive, e.g. during boot): then the tray is opened again, a few times.
+ * probes the drive, e.g. during boot), before the old medium came out or the new one went in: then
+ * the tray is opened again, a few times.
  */
-async function openAndRemove(qmp: QmpClient, id: string): Promise<void> {
+async function withTrayOpen(qmp: QmpClient, id: string, insert?: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     await qmp.execute('blockdev-open-tray', { id, force: true });
     try {
-      await qmp.execute('blockdev-remove-medium', { id });
+      if (insert === undefined) await qmp.execute('blockdev-remove-medium', { id });
+      else await qmp.execute('blockdev-insert-medium', { id, 'node-name': insert });
       return;
     } catch (err) {
       if (attempt >= TRAY_ATTEMPTS || !(err instanceof QmpCommandError && /is not open/.test(err.qmpDesc))) throw err;
