@@ -1,18 +1,8 @@
 /** Bad input always gets a typed error with libvirt's code, and never changes any definition. */
 import assert from 'node:assert/strict';
-import { type Connection, DeviceModify, DomainDefine, DomainXML, ErrorCode } from '../../src/index.js';
-import { domainXml, rejectsWith } from '../core/helpers.js';
+import { DeviceModify, DomainDefine, DomainXML, ErrorCode } from '../../src/index.js';
+import { domainXml, rejectsWith, stateOf } from '../core/helpers.js';
 import { contractTest } from './harness.js';
-
-/** Everything observable about a connection's domains. */
-async function stateOf(conn: Connection): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await conn.listAllDomains()) {
-    out.push(await d.getXMLDesc());
-    if (await d.isPersistent()) out.push(await d.getXMLDesc(DomainXML.INACTIVE));
-  }
-  return out.sort();
-}
 
 const billionLaughs = `<?xml version="1.0"?>
 <!DOCTYPE lolz [

@@ -1,6 +1,6 @@
 /** Shared fixtures for core tests: domain XML builders and small XML helpers. */
 import assert from 'node:assert/strict';
-import { Connection, isVirtError, xml } from '../../src/index.js';
+import { Connection, DomainXML, isVirtError, xml } from '../../src/index.js';
 
 export function domainXml(opts: { name: string; type?: string; devices?: string; metadata?: string; machine?: string }): string {
   const type = opts.type ?? 'qemu';
@@ -42,4 +42,14 @@ export async function rejectsWith(p: Promise<unknown>, code: number, re?: RegExp
 
 export async function freshConnection(query = ''): Promise<Connection> {
   return Connection.open(`test:///default${query}`);
+}
+
+/** Everything observable about a connection's domains (live and inactive XML, sorted): equal before and after a failed call. */
+export async function stateOf(conn: Connection): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await conn.listAllDomains()) {
+    out.push(await d.getXMLDesc());
+    if (await d.isPersistent()) out.push(await d.getXMLDesc(DomainXML.INACTIVE));
+  }
+  return out.sort();
 }

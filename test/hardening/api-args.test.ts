@@ -5,17 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Connection, conf, DeviceModify, type Domain, DomainXML, ErrorCode, isVirtError } from '../../src/index.js';
-import { domainXml, freshConnection } from '../core/helpers.js';
-
-async function stateOf(conn: Connection): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await conn.listAllDomains()) {
-    out.push(await d.getXMLDesc());
-    if (await d.isPersistent()) out.push(await d.getXMLDesc(DomainXML.INACTIVE));
-  }
-  return out.sort();
-}
+import { Connection, conf, DeviceModify, type Domain, ErrorCode, isVirtError } from '../../src/index.js';
+import { domainXml, freshConnection, stateOf } from '../core/helpers.js';
 
 /** The call must return a promise (no synchronous throw) that rejects with INVALID_ARG matching `re`. */
 async function invalidArg(call: () => Promise<unknown>, re: RegExp): Promise<void> {

@@ -7,19 +7,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type Connection, conf, DeviceModify, DomainXML, ErrorCode } from '../../src/index.js';
+import { conf, DeviceModify, DomainXML, ErrorCode } from '../../src/index.js';
 import { formattedSize, MAX_XML_LENGTH, MAX_XML_NODES, parseXml, serializeXml } from '../../src/xml/index.js';
 import { setupCorpus, unavailable } from '../conformance/corpus.js';
-import { domainXml, freshConnection, rejectsWith } from '../core/helpers.js';
-
-async function stateOf(conn: Connection): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await conn.listAllDomains()) {
-    out.push(await d.getXMLDesc());
-    if (await d.isPersistent()) out.push(await d.getXMLDesc(DomainXML.INACTIVE));
-  }
-  return out.sort();
-}
+import { domainXml, freshConnection, rejectsWith, stateOf } from '../core/helpers.js';
 
 const stuffedNic = `<interface type='user'>${'<disk/>'.repeat(50_000)}</interface>`;
 

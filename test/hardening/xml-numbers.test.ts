@@ -7,17 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type Connection, DeviceModify, DomainXML, ErrorCode } from '../../src/index.js';
-import { domainXml, freshConnection, rejectsWith } from '../core/helpers.js';
-
-async function stateOf(conn: Connection): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await conn.listAllDomains()) {
-    out.push(await d.getXMLDesc());
-    if (await d.isPersistent()) out.push(await d.getXMLDesc(DomainXML.INACTIVE));
-  }
-  return out.sort();
-}
+import { type Connection, DeviceModify, ErrorCode } from '../../src/index.js';
+import { domainXml, freshConnection, rejectsWith, stateOf } from '../core/helpers.js';
 
 const pciController = (index: string, model = 'pci-bridge') => `<controller type='pci' index='${index}' model='${model}'/>`;
 
