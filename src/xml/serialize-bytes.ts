@@ -288,17 +288,19 @@ function layout(root: XmlElement, indent: string): void {
   }
 }
 
-/** Runs the layout into the scratch; leaves the stacks empty whatever happens. */
+/** Runs the layout into the scratch; the stacks are empty afterwards, whatever happens. */
 function fill(root: XmlElement, indent: string): void {
   pos = 0;
   lossy = false;
   try {
     layout(root, indent);
-  } finally {
+  } catch (err) {
+    // A finished layout leaves them empty (and keeps their storage for the next call).
     openEls.length = 0;
     openNext.length = 0;
     inlineTodo.length = 0;
     inlineEnd.length = 0;
+    throw err;
   }
 }
 

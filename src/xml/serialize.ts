@@ -181,12 +181,14 @@ export function formattedSize(root: XmlElement, indent = ''): FormattedSize {
   const size: FormattedSize = { length: 0, nodes: 0, depth: 0 };
   try {
     layoutSize(root, indent.length, size);
-  } finally {
+  } catch (err) {
+    // A finished walk leaves them empty (and keeps their storage for the next call).
     openEls.length = 0;
     openIndent.length = 0;
     openNext.length = 0;
     inlineTodo.length = 0;
     inlineDepth.length = 0;
+    throw err;
   }
   return size;
 }

@@ -30,14 +30,7 @@ import { sanitizeMetadata } from './metadata.js';
 import { assignSpaprVioAddresses } from './spapr-vio.js';
 import { assignVirtioSerialAddresses } from './virtio-serial.js';
 import { assignControllerIndexes, assignIsaSerialPorts } from './indexes.js';
-
-/** Devices in libvirt's iteration order (virDomainDeviceInfoIterate with all consoles). */
-const ITERATE_ORDER = ['disk', 'interface', 'sound', 'hostdev', 'video', 'controller', 'smartcard', 'serial', 'parallel', 'channel', 'console', 'input', 'filesystem', 'watchdog', 'memballoon', 'hub', 'shmem', 'tpm', 'panic', 'memory', 'redirdev', 'rng', 'iommu', 'vsock'];
-
-function eachDevice(def: DomainDef, fn: (e: ReturnType<DomainDef['deviceElements']>[number]) => void): void {
-  const all = def.deviceElements();
-  for (const kind of ITERATE_ORDER) for (const e of all) if (e.name === kind) fn(e);
-}
+import { devicesInIterateOrder } from './iterate-order.js';
 
 export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
   const devices = def.devicesElement();
@@ -65,7 +58,7 @@ export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
     normalizeNuma(def, Number(def.root.child('vcpu')?.text().trim() || 1));
   }
   assignIsaSerialPorts(def);
-  eachDevice(def, (e) => deviceDefaults(def, e, ctx));
+  for (const e of devicesInIterateOrder(def)) deviceDefaults(def, e, ctx);
 
   const createdSerial = consoleCompat(def);
   addImplicitControllers(def);

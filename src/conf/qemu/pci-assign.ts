@@ -16,6 +16,7 @@ import type { QemuCaps } from '../caps/types.js';
 import type { DomainDef } from '../domain.js';
 import { busOf, type PciAddressSet as AddressSet, PciAddressSet } from './pci-bus.js';
 import { Connect, type ConnectContext, deviceConnect } from './pci-connect.js';
+import { devicesInIterateOrder } from './iterate-order.js';
 import { isI440fx, isQ35 } from './machine-kind.js';
 import { own } from '../../shared/own.js';
 
@@ -23,6 +24,13 @@ import { own } from '../../shared/own.js';
 interface Info {
   el: XmlElement;
   flags: number;
+  /** present(el), read once while the address set is made (null: none). */
+  addr?: PciAddress | null;
+}
+
+function addrOf(info: Info): PciAddress | undefined {
+  if (info.addr === undefined) info.addr = present(info.el) ?? null;
+  return info.addr ?? undefined;
 }
 
 const isEmpty = (a: PciAddress): boolean => a.domain === 0 && a.bus === 0 && a.slot === 0 && a.function === 0;
@@ -68,20 +76,15 @@ function connectContext(def: DomainDef, caps: QemuCaps | undefined): ConnectCont
   return { pci, pcie, virtio: hasCap(caps, CAP.VIRTIO_PCI_TRANSITIONAL) ? pcie : pci };
 }
 
-/** Devices in libvirt's iteration order (virDomainDeviceInfoIterate): by kind, document order within a kind. */
-const ITERATE_ORDER = ['disk', 'interface', 'sound', 'hostdev', 'video', 'controller', 'smartcard', 'serial', 'parallel', 'channel', 'console', 'input', 'filesystem', 'watchdog', 'memballoon', 'hub', 'shmem', 'tpm', 'panic', 'memory', 'redirdev', 'rng', 'iommu', 'vsock'];
-
 function infos(def: DomainDef, ctx: ConnectContext): Info[] {
   const out: Info[] = [];
-  const all = def.deviceElements();
-  for (const kind of ITERATE_ORDER) {
-    for (const e of all) {
-      if (e.name !== kind) continue;
-      // A serial console is printed as a copy of its serial port: the port's address is the serial's.
-      const t = e.name === 'console' ? e.child('target')?.attr('type') : undefined;
-      if (e.name === 'console' && (t === undefined || t === 'serial')) continue;
-      out.push({ el: e, flags: deviceConnect(e, ctx) });
+  for (const e of devicesInIterateOrder(def)) {
+    // A serial console is printed as a copy of its serial port: the port's address is the serial's.
+    if (e.name === 'console') {
+      const t = e.child('target')?.attr('type');
+      if (t === undefined || t === 'serial') continue;
     }
+    out.push({ el: e, flags: deviceConnect(e, ctx) });
   }
   return out;
 }
@@ -104,7 +107,7 @@ function createSet(def: DomainDef, caps: QemuCaps | undefined, nbuses: number, d
   const set = new PciAddressSet(buses, dryRun);
   set.pcieToPciBridge = hasCap(caps, CAP.PCIE_PCI_BRIDGE);
   for (const info of list) {
-    const a = present(info.el);
+    const a = addrOf(info);
     if (!a) continue;
     // The PIIX3's IDE and USB functions are reserved with the chipset below.
     if (info.el.name === 'controller' && a.domain === 0 && a.bus === 0 && a.slot === 1) {
@@ -336,7 +339,7 @@ function mayGrow(def: DomainDef, list: Info[], nbuses: number): boolean {
   if (nbuses !== 1 || rootModel(def) !== 'pci-root' || list.length + 3 > SLOTS_ON_PCI_ROOT) return true;
   for (const info of list) {
     if (info.flags !== 0 && (info.flags & Connect.PCI_DEVICE) === 0) return true;
-    const a = present(info.el);
+    const a = addrOf(info);
     if (a && (a.domain !== 0 || a.bus !== 0)) return true;
   }
   return false;
