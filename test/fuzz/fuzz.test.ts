@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const RUN = fileURLToPath(new URL('./run.ts', import.meta.url));
 const SEED = 20_260_101;
-const CALLS = 4_500; // 300 per target (15 targets)
+const CALLS = 4_800; // 300 per target (16 targets)
 
 test(`fuzz: ${CALLS} calls from seed ${SEED}, every one a result or a VirtError, within 1 s, no change on error`, async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'virtkit-fuzz-failures-'));

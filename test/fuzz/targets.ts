@@ -249,6 +249,18 @@ export const targets: FuzzTarget[] = [
     },
   } as FuzzTarget<[number, string | Uint8Array, unknown, unknown, boolean]>,
   {
+    // Declarative devices: a mutated domain as the desired definition, named as the fixture's (without another
+    // uuid) half the time so the device comparison runs; apply waits at most 50 ms per detach.
+    name: 'declarative',
+    stateful: true,
+    input: fc.tuple(fc.boolean(), fc.boolean(), domainXmlIn, fc.oneof(anyValue, fc.record({ waitMs: fc.nat(50) }, { requiredKeys: [] })), target),
+    call: ([apply, rename, x, o, r], fx) => {
+      const d = dom(fx, r);
+      const desired = rename && typeof x === 'string' ? x.replace(/<name>[^<]*<\/name>/, `<name>${d.name}</name>`).replace(/<uuid>[^<]*<\/uuid>/, '') : x;
+      return apply ? d.applyDevices(desired, o as never) : d.planDevices(desired);
+    },
+  } as FuzzTarget<[boolean, boolean, string | Uint8Array, unknown, boolean]>,
+  {
     name: 'open',
     stateful: false,
     input: fc.tuple(
