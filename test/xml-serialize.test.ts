@@ -1,13 +1,14 @@
 /**
  * serializeXml writes UTF-8 bytes and decodes them once (serialize-bytes.ts); the string-piece
  * serializer is the reference: same text, and serializeXmlBytes equals Buffer.from of that text,
+ * and serializeXmlMeasured gives those bytes with formattedSize's figures (define's size check),
  * on hand-made edge cases and on every XML file of libvirt's corpus.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { el, parseXml, serializeXml, serializeXmlBytes, type XmlElement } from '../src/xml/index.js';
+import { el, formattedSize, parseXml, serializeXml, serializeXmlBytes, serializeXmlMeasured, type XmlElement } from '../src/xml/index.js';
 import { serializeXmlPieces } from '../src/xml/serialize.js';
 import { setupCorpus, unavailable } from './conformance/corpus.js';
 
@@ -15,6 +16,11 @@ function same(tree: XmlElement, indent = '', what = tree.name): void {
   const reference = serializeXmlPieces(tree, indent);
   assert.equal(serializeXml(tree, indent), reference, what);
   assert.deepEqual(serializeXmlBytes(tree, indent), Buffer.from(reference, 'utf8'), what);
+  if (indent !== '') return;
+  // Define formats and measures in one walk: the same bytes, and formattedSize's figures.
+  const measured = serializeXmlMeasured(tree);
+  assert.deepEqual(measured.bytes, Buffer.from(reference, 'utf8'), what);
+  assert.deepEqual(measured.size, formattedSize(tree), what);
 }
 
 test('serializeXml and serializeXmlBytes write what the string-piece serializer writes', () => {
@@ -31,6 +37,7 @@ test('serializeXml and serializeXmlBytes write what the string-piece serializer 
   const lone = el('t', { a: '\uD800x' }, 'y\uDC00');
   assert.equal(serializeXml(lone), serializeXmlPieces(lone));
   assert.deepEqual(serializeXmlBytes(lone), Buffer.from(serializeXmlPieces(lone), 'utf8'));
+  assert.deepEqual(serializeXmlMeasured(lone).size, formattedSize(lone));
   // Big enough to grow the scratch past its kept size, then a small one again.
   const big = el('big', {}, ...Array.from({ length: 20_000 }, (_, i) => el('i', { n: i }, 'é'.repeat(3))));
   same(big);

@@ -1,6 +1,6 @@
 /** Domain and device definitions shared by every driver. */
 export { DomainDef, type OsDef } from './domain.js';
-export { parseDomainXml, normalizeDomainDef, parseDeviceXml, stripRuntimeNames, type ParsedDevice, type DevicePurpose } from './parse.js';
+export { parseDomainXml, parseDomainXmlFormatted, normalizeDomainDef, parseDeviceXml, stripRuntimeNames, type ParsedDevice, type DevicePurpose } from './parse.js';
 export { applyDomainDefaults, applyDeviceDefaults, placeDevice } from './defaults.js';
 export { validateDomainName, validateDevicesTogether } from './validate.js';
 export { checkDefinitionSize, checkDeviceCount, checkDeviceSize, MAX_DEVICE_NODES, MAX_DEVICES } from './limits.js';

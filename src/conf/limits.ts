@@ -4,7 +4,7 @@
  * (stored definitions, `getXMLDesc` output fed back to define). Each check is one linear walk.
  */
 import { ErrorCode, virtError } from '../errors.js';
-import { formattedSize, MAX_XML_DEPTH, MAX_XML_LENGTH, MAX_XML_NODES, type XmlElement } from '../xml/index.js';
+import { type FormattedSize, formattedSize, MAX_XML_DEPTH, MAX_XML_LENGTH, MAX_XML_NODES, serializeXmlMeasured, type XmlElement } from '../xml/index.js';
 
 /**
  * Most XML nodes (elements, attributes, text, comments) in one device element. libvirt's largest
@@ -48,7 +48,17 @@ export function checkDeviceSize(dev: XmlElement): void {
 
 /** A definition must format within the parser's limits, so it can always be read back. */
 export function checkDefinitionSize(root: XmlElement): void {
-  const size = formattedSize(root);
+  checkFormattedSize(root, formattedSize(root));
+}
+
+/** checkDefinitionSize, formatting the definition in the same walk: its UTF-8 bytes once it fits. */
+export function formatWithinLimits(root: XmlElement): Buffer {
+  const { bytes, size } = serializeXmlMeasured(root);
+  checkFormattedSize(root, size);
+  return bytes;
+}
+
+function checkFormattedSize(root: XmlElement, size: FormattedSize): void {
   const what = `the <${root.name}> definition`;
   if (size.length > MAX_XML_LENGTH) {
     throw virtError(ErrorCode.XML_ERROR, `${what} would be ${size.length} characters once formatted, over the limit of ${MAX_XML_LENGTH}`);

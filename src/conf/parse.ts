@@ -9,7 +9,7 @@ import { validateDevice } from './devices/index.js';
 import { defaultInterfaceType, stripGeneratedTarget } from './devices/interface.js';
 import { DomainDef } from './domain.js';
 import { flavourOf, type Flavour } from './flavour.js';
-import { validateDevicesTogether, validateDomainShape } from './validate.js';
+import { validateDevicesTogether, validateDevicesTogetherFormatted, validateDomainShape } from './validate.js';
 
 /** Removes what only a running hypervisor may write (inactive parse): domain id, non-`ua-` aliases, generated tap names. */
 export function stripRuntimeNames(dev: XmlElement, flavour: Flavour): void {
@@ -28,13 +28,29 @@ export function parseDomainXml(xml: string, options: DefaultsOptions = {}): Doma
  * can tell what the XML stated from what define added (declarative devices).
  */
 export function normalizeDomainDef(def: DomainDef, options: DefaultsOptions = {}): DomainDef {
+  normalizeUnchecked(def, options);
+  validateDevicesTogether(def);
+  return def;
+}
+
+/**
+ * parseDomainXml for define, which stores the definition: the size check formats it, and those
+ * bytes (toUtf8() of the definition as returned) come back with it instead of a second format.
+ */
+export function parseDomainXmlFormatted(xml: string, options: DefaultsOptions = {}): { def: DomainDef; utf8: Buffer } {
+  const def = normalizeUnchecked(new DomainDef(parseXml(xml, { source: 'domain definition' })), options);
+  const utf8 = validateDevicesTogetherFormatted(def);
+  return { def, utf8 };
+}
+
+/** normalizeDomainDef without its last step, the checks across devices. */
+function normalizeUnchecked(def: DomainDef, options: DefaultsOptions): DomainDef {
   for (const iface of def.elementsNamed('interface')) defaultInterfaceType(iface);
   validateDomainShape(def);
   const flavour = flavourOf(def.type);
   def.root.removeAttr('id');
   for (const dev of def.deviceElements()) stripRuntimeNames(dev, flavour);
   applyDomainDefaults(def, flavour, options);
-  validateDevicesTogether(def);
   return def;
 }
 

@@ -6,7 +6,7 @@ import { validateDevice } from './devices/index.js';
 import type { DomainDef } from './domain.js';
 import { DOMAIN_TYPES } from './flavour.js';
 import { formatPciAddress, pciAddressNumber, readPciAddress } from './address.js';
-import { checkDefinitionSize, checkDeviceCount } from './limits.js';
+import { checkDefinitionSize, checkDeviceCount, formatWithinLimits } from './limits.js';
 
 /** Largest `<vcpu>` count (a C unsigned int, as libvirt parses it; machine types allow far fewer). */
 export const MAX_VCPU_COUNT = 4_294_967_295;
@@ -41,6 +41,17 @@ export function validateDomainShape(def: DomainDef): void {
 /** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses; and the definition's size. */
 export function validateDevicesTogether(def: DomainDef): void {
   checkDefinitionSize(def.root);
+  checkDevicesTogether(def);
+}
+
+/** validateDevicesTogether, formatting the definition while its size is checked: its UTF-8 bytes (what define stores). */
+export function validateDevicesTogetherFormatted(def: DomainDef): Buffer {
+  const bytes = formatWithinLimits(def.root);
+  checkDevicesTogether(def);
+  return bytes;
+}
+
+function checkDevicesTogether(def: DomainDef): void {
   checkDeviceCount(def.root.child('devices'));
   const targets = new Map<string, string>();
   for (const disk of def.elementsNamed('disk')) {

@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { HOST_NAME_ATTEMPTS, isHostNameTaken } from './backend.js';
-import { checkFlags, type DomainDef, parseDomainXml } from '../conf/index.js';
+import { checkFlags, type DomainDef, parseDomainXml, parseDomainXmlFormatted } from '../conf/index.js';
 import { ErrorCode } from '../errors.js';
 import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
@@ -161,14 +161,16 @@ export class Engine implements Driver {
     const slots = checkDefineOptions(options, 'virDomainDefineXMLFlags');
     if (flags & 1) await validateAgainstSchema(xml);
     const parse = (text: string): DomainDef => parseDomainXml(text, { qemuHost: this.#core.qemuHost });
-    const def = slots === 0 ? parse(xml) : withHotplugSlots(xml, slots, parse);
-    stripPendingMark(def);
+    // The plain define formats the definition once, while checking its size, and stores those bytes.
+    const formatted = slots === 0 ? parseDomainXmlFormatted(xml, { qemuHost: this.#core.qemuHost }) : undefined;
+    const def = formatted ? formatted.def : withHotplugSlots(xml, slots, parse);
+    const utf8 = stripPendingMark(def) ? undefined : formatted?.utf8;
     const core = this.#core;
     return core.store.withDomain(def.name, () =>
       core.store.withDriver((_counters, table) => {
         core.check();
         const current = checkIdentity(table, def);
-        const { next, events } = planDefine(current, def);
+        const { next, events } = planDefine(current, def, utf8);
         core.commit(def.name, next, events);
         return refOf(next!);
       }),

@@ -93,14 +93,16 @@ export function withPendingMark(live: LiveState): DomainDef {
 /**
  * Removes virtkit's live marks from a definition about to be stored (a dumped live XML defined
  * again must not carry them into the persistent definition). An emptied `<metadata>` goes too.
+ * Returns whether the definition changed.
  */
-export function stripPendingMark(def: DomainDef): void {
+export function stripPendingMark(def: DomainDef): boolean {
   const metadata = def.root.child('metadata');
-  if (!metadata) return;
+  if (!metadata) return false;
   const ours = metadata.elements().filter(isOurs);
-  if (ours.length === 0) return;
+  if (ours.length === 0) return false;
   for (const e of ours) metadata.remove(e);
   if (metadata.elements().length === 0 && metadata.children.every((c) => c.kind !== 'element' && (c.kind !== 'text' || c.text.trim() === ''))) {
     def.root.remove(metadata);
   }
+  return true;
 }

@@ -35,9 +35,12 @@ export interface Planned {
   events: DomainEvent[];
 }
 
-/** virDomainDefineXML: adds or replaces a persistent definition. `current` is the domain of that name, if any. */
-export function planDefine(current: DomainObj | undefined, def: DomainDef): Planned {
-  const config = storeDef(def);
+/**
+ * virDomainDefineXML: adds or replaces a persistent definition. `current` is the domain of that name, if any;
+ * `utf8`, when given, is def.toUtf8() already made.
+ */
+export function planDefine(current: DomainObj | undefined, def: DomainDef, utf8?: Buffer): Planned {
+  const config = utf8 ?? storeDef(def);
   const next: DomainObj = current ? { ...current, config } : { name: def.name, uuid: def.uuid, config };
   const detail = current ? LifecycleDetail.DEFINED_UPDATED : LifecycleDetail.DEFINED_ADDED;
   return { next, events: [lifecycleEvent(next, LifecycleEvent.DEFINED, detail)] };

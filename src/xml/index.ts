@@ -5,5 +5,5 @@ export type { ParseOptions } from './parse.js';
 export { decodeXmlBytes, invalidUtf8Offset, MAX_XML_BYTES } from './decode.js';
 export { serializeXml, escapeAttr, escapeText, formattedSize } from './serialize.js';
 export type { FormattedSize } from './serialize.js';
-export { serializeXmlBytes } from './serialize-bytes.js';
+export { serializeXmlBytes, serializeXmlMeasured } from './serialize-bytes.js';
 export { xmlDiff, xmlEqual } from './equal.js';

@@ -4,6 +4,7 @@
  * made ~10x the document's size in short-lived strings, which is what grows V8's young generation
  * when thousands of domains are defined in a row. Here the bytes go into one reused scratch array.
  */
+import type { FormattedSize } from './serialize.js';
 import { XmlElement, type XmlNode } from './tree.js';
 
 /** Scratch kept between calls; a larger one (a huge definition) is dropped after its call. */
@@ -12,6 +13,11 @@ let out = new Uint8Array(KEEP_BYTES);
 let pos = 0;
 /** A lone surrogate was written (as U+FFFD, as Buffer.from does): the bytes do not decode to the text. */
 let lossy = false;
+/** Bytes written beyond one per UTF-16 code unit of the text (so the text's length is pos - wide). */
+let wide = 0;
+/** Nodes the parser would count reading the text back, and the deepest element (formattedSize's figures). */
+let nodes = 0;
+let depth = 0;
 
 function room(n: number): void {
   if (pos + n <= out.length) return;
@@ -27,6 +33,7 @@ function writeWide(s: string, i: number, c: number): number {
   if (c < 0x800) {
     out[pos++] = 0xc0 | (c >> 6);
     out[pos++] = 0x80 | (c & 0x3f);
+    wide += 1;
     return i;
   }
   if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
@@ -37,6 +44,7 @@ function writeWide(s: string, i: number, c: number): number {
       out[pos++] = 0x80 | ((cp >> 12) & 0x3f);
       out[pos++] = 0x80 | ((cp >> 6) & 0x3f);
       out[pos++] = 0x80 | (cp & 0x3f);
+      wide += 2;
       return i + 1;
     }
   }
@@ -47,6 +55,7 @@ function writeWide(s: string, i: number, c: number): number {
   out[pos++] = 0xe0 | (c >> 12);
   out[pos++] = 0x80 | ((c >> 6) & 0x3f);
   out[pos++] = 0x80 | (c & 0x3f);
+  wide += 2;
   return i;
 }
 
@@ -130,7 +139,10 @@ function spaces(indent: string, level: number): void {
   for (let i = level * 2; i > 0; i--) out[pos++] = 32;
 }
 
-function openTag(e: XmlElement): void {
+/** Writes `<name attrs`, counting the element at `d` (the root is 1) and its attributes. */
+function openTag(e: XmlElement, d: number): void {
+  nodes += 1 + e.attrs.length;
+  if (d > depth) depth = d;
   byte(60);
   raw(e.name);
   const attrs = e.attrs;
@@ -153,22 +165,25 @@ function closeTag(e: XmlElement): void {
   byte(62);
 }
 
-/** Nodes still to write inline, and whether each entry is an element's end tag. */
+/** Nodes still to write inline, whether each entry is an element's end tag, and each one's depth. */
 const inlineTodo: XmlNode[] = [];
 const inlineEnd: boolean[] = [];
+const inlineDepth: number[] = [];
 
 /** `n` written exactly as it is (mixed content: no layout added), without recursion. */
-function inline(n: XmlNode): void {
+function inline(n: XmlNode, d: number): void {
   inlineTodo.push(n);
   inlineEnd.push(false);
+  inlineDepth.push(d);
   while (inlineTodo.length > 0) {
     const x = inlineTodo.pop()!;
+    const xd = inlineDepth.pop()!;
     if (inlineEnd.pop()) {
       closeTag(x as XmlElement);
       continue;
     }
     if (x instanceof XmlElement) {
-      openTag(x);
+      openTag(x, xd);
       const kids = x.children;
       if (kids.length === 0) {
         raw('/>');
@@ -177,12 +192,16 @@ function inline(n: XmlNode): void {
       byte(62);
       inlineTodo.push(x);
       inlineEnd.push(true);
+      inlineDepth.push(xd);
       for (let i = kids.length - 1; i >= 0; i--) {
         inlineTodo.push(kids[i]!);
         inlineEnd.push(false);
+        inlineDepth.push(xd + 1);
       }
       continue;
     }
+    // Whitespace-only text is layout to the parser: it costs no node.
+    if (x.kind !== 'text' || !blank(x.text)) nodes++;
     switch (x.kind) {
       case 'text':
         text(x.text);
@@ -207,6 +226,15 @@ function inline(n: XmlNode): void {
         raw('?>');
     }
   }
+}
+
+/** Whether the parser takes `s` as layout (spaces, tabs and newlines only; a CR never reaches it). */
+function blank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 9) return false;
+  }
+  return true;
 }
 
 /** Whether `s` is all spaces, tabs and line ends (the layout between elements), read without trim(). */
@@ -242,11 +270,11 @@ const openNext: number[] = [];
 function open(x: XmlElement, indent: string, level: number): boolean {
   spaces(indent, level);
   if (isMixed(x)) {
-    inline(x);
+    inline(x, level + 1);
     byte(10);
     return false;
   }
-  openTag(x);
+  openTag(x, level + 1);
   if (!hasNonText(x)) {
     raw('/>\n');
     return false;
@@ -282,7 +310,7 @@ function layout(root: XmlElement, indent: string): void {
       }
     } else if (c.kind !== 'text') {
       spaces(indent, top + 1);
-      inline(c);
+      inline(c, top + 2);
       byte(10);
     }
   }
@@ -292,6 +320,9 @@ function layout(root: XmlElement, indent: string): void {
 function fill(root: XmlElement, indent: string): void {
   pos = 0;
   lossy = false;
+  wide = 0;
+  nodes = 0;
+  depth = 0;
   try {
     layout(root, indent);
   } catch (err) {
@@ -300,6 +331,7 @@ function fill(root: XmlElement, indent: string): void {
     openNext.length = 0;
     inlineTodo.length = 0;
     inlineEnd.length = 0;
+    inlineDepth.length = 0;
     throw err;
   }
 }
@@ -326,4 +358,14 @@ export function serializeXmlViaBytes(root: XmlElement, indent: string): string |
   const text = lossy ? undefined : Buffer.from(out.buffer, out.byteOffset, pos).toString('utf8');
   release();
   return text;
+}
+
+/** serializeXmlBytes(root) and formattedSize(root), from one walk. */
+export function serializeXmlMeasured(root: XmlElement): { bytes: Buffer; size: FormattedSize } {
+  fill(root, '');
+  const size: FormattedSize = { length: pos - wide, nodes, depth };
+  const bytes = Buffer.allocUnsafe(pos);
+  bytes.set(out.subarray(0, pos));
+  release();
+  return { bytes, size };
 }
