@@ -4,7 +4,7 @@
  * (unlimited values left out), the SMM TSEG size in MiB, the boot menu timeout only when the menu is
  * on, `<loader>` of type rom by default, an empty `<cpu/>` dropped, `<os>` children in their order.
  */
-import { el, type XmlElement } from '../../xml/index.js';
+import { el, XmlElement } from '../../xml/index.js';
 import { toKiB } from '../units.js';
 import type { DomainDef } from '../domain.js';
 import { generateUuid } from '../uuid.js';
@@ -23,9 +23,17 @@ export function sortChildren(parent: XmlElement, order: readonly string[]): void
     const i = order.indexOf(n);
     return i < 0 ? order.length : i;
   };
-  const kids = parent.elements();
+  // Most elements are in order already: one look at each child element, no array made.
   let sorted = true;
-  for (let i = 1; i < kids.length; i++) if (rank(kids[i]!.name) < rank(kids[i - 1]!.name)) sorted = false;
+  let last = -1;
+  const children = parent.children;
+  for (let i = 0; i < children.length && sorted; i++) {
+    const c = children[i]!;
+    if (!(c instanceof XmlElement)) continue;
+    const r = rank(c.name);
+    if (r < last) sorted = false;
+    last = r;
+  }
   if (sorted) return;
   const nodes = parent.children.filter((c) => c.kind !== 'text' || c.text.trim() !== '');
   const elems = nodes.map((n, i) => ({ n, i })).filter((x) => x.n.kind === 'element');
