@@ -4,12 +4,27 @@ const prefixes = ['fd', 'hd', 'vd', 'sd', 'xvd', 'ubd'] as const;
 
 /** Index of a target name (`vda` → 0, `vdz` → 25, `vdaa` → 26), or undefined when it is not a disk name. */
 export function diskNameToIndex(name: string): number | undefined {
-  const prefix = prefixes.find((p) => name.startsWith(p));
-  if (!prefix) return undefined;
-  const m = /^([a-z]+)(\d*)$/.exec(name.slice(prefix.length));
-  if (!m) return undefined;
+  let i = -1;
+  for (const p of prefixes) {
+    if (name.startsWith(p)) {
+      i = p.length;
+      break;
+    }
+  }
+  if (i < 0) return undefined;
+  // Letters a-z (at least one) give the index, then only digits may follow (a partition number).
+  const letters = i;
   let idx = 0;
-  for (const ch of m[1]!) idx = idx * 26 + (ch.charCodeAt(0) - 96);
+  for (; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 97 || c > 122) break;
+    idx = idx * 26 + (c - 96);
+  }
+  if (i === letters) return undefined;
+  for (; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
   return idx - 1;
 }
 
