@@ -83,6 +83,16 @@ export function storeXml(text: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
+/**
+ * `s` as a string of its own. Text read from a parsed document is a slice of that document (V8 keeps
+ * substrings of 13 characters or more as views of their parent): a domain kept under a name read from
+ * its XML kept the whole define input alive, the stored bytes aside (100 KB per domain defined with
+ * a 100 KB description). Shorter strings are copies already.
+ */
+export function ownedString(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
 /** storeXml(def.toXml()), without making the text first. */
 export function storeDef(def: DomainDef): Buffer {
   return def.toUtf8();

@@ -6,7 +6,7 @@ import { checkFlags, type DomainDef } from '../conf/index.js';
 import { ErrorCode, virtError } from '../errors.js';
 import type { DomainEvent } from '../shared/events.js';
 import { DomainState, LifecycleDetail, LifecycleEvent, StateReason } from '../shared/flags.js';
-import { configDef, deviceEvent, type DomainObj, type LiveState, refOf, storeDef } from './domain-obj.js';
+import { configDef, deviceEvent, type DomainObj, type LiveState, ownedString, refOf, storeDef } from './domain-obj.js';
 import { type Counters, type HostNameTaken, startLive } from './naming.js';
 import type { DomainTable } from './table.js';
 
@@ -41,7 +41,7 @@ export interface Planned {
  */
 export function planDefine(current: DomainObj | undefined, def: DomainDef, utf8?: Buffer): Planned {
   const config = utf8 ?? storeDef(def);
-  const next: DomainObj = current ? { ...current, config } : { name: def.name, uuid: def.uuid, config };
+  const next: DomainObj = current ? { ...current, config } : { name: ownedString(def.name), uuid: ownedString(def.uuid), config };
   const detail = current ? LifecycleDetail.DEFINED_UPDATED : LifecycleDetail.DEFINED_ADDED;
   return { next, events: [lifecycleEvent(next, LifecycleEvent.DEFINED, detail)] };
 }

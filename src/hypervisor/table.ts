@@ -18,7 +18,8 @@ export class DomainTable {
     const old = this.#byName.get(name);
     if (old && this.#byUuid.get(old.uuid) === old) this.#byUuid.delete(old.uuid);
     if (obj) {
-      this.#byName.set(name, obj);
+      // Keyed by the domain's own copy of its name: `name` may be a slice of the XML it was defined from.
+      this.#byName.set(obj.name === name ? obj.name : name, obj);
       this.#byUuid.set(obj.uuid, obj);
     } else {
       this.#byName.delete(name);
