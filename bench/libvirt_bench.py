@@ -33,16 +33,17 @@ def vm_rss_kib():
 
 
 def settled_rss_kib():
-    """RSS after rounds of gc.collect() and a 200 ms pause until two reads agree, as the virtkit side does."""
+    """RSS after at least 8 s of rounds of gc.collect() and a 200 ms pause until two reads agree (at most 15 s), as the virtkit side does."""
+    started = time.monotonic()
     prev = None
-    for round_ in range(1, 11):
+    while True:
         gc.collect()
         time.sleep(0.2)
         rss = vm_rss_kib()
-        if round_ >= 3 and prev is not None and abs(rss - prev) < 256:
-            break
+        elapsed = time.monotonic() - started
+        if (elapsed >= 8 and prev is not None and abs(rss - prev) < 256) or elapsed >= 15:
+            return rss
         prev = rss
-    return rss
 
 
 def load_template(path):

@@ -34,20 +34,25 @@ function collect() {
 }
 
 /**
- * RSS once the process has settled: rounds of a full GC and a 200 ms pause (at least 3, at most
- * 10) until two reads agree within 256 KiB. V8 gives pages back on background threads after a GC
- * and shrinks the young generation only on a later one, so a read straight after the last
- * allocation counts transient garbage (up to +50 MiB here with 10,000 domains).
- * The Python side settles the same way.
+ * RSS once the process has settled: for at least 8 s, rounds of a little allocation (as an idle
+ * program does), a full GC and a 200 ms pause, until two reads agree within 256 KiB (at most 15 s).
+ * V8 gives pages back on background threads after a GC, and shrinks a young generation that grew
+ * during a burst of work only once it has seen low but non-zero allocation for a few seconds (a
+ * forced GC with no allocation at all never shrinks it): a read right after the 10,000 defines
+ * counts up to 32 MiB of empty young generation the process gives back seconds later.
+ * The Python side settles the same way, for the same time.
  * @returns {Promise<number>}
  */
 async function settledRssKiB() {
+  const started = performance.now();
   let prev = Number.POSITIVE_INFINITY;
-  for (let round = 1; ; round++) {
+  for (;;) {
+    Array.from({ length: 200 }, (_, i) => ({ i }));
     collect();
     await sleep(200);
     const rss = vmRssKiB();
-    if ((round >= 3 && Math.abs(rss - prev) < 256) || round === 10) return rss;
+    const elapsed = performance.now() - started;
+    if ((elapsed >= 8000 && Math.abs(rss - prev) < 256) || elapsed >= 15000) return rss;
     prev = rss;
   }
 }
