@@ -185,10 +185,13 @@ class Parser {
       if (q !== '"' && q !== "'") this.fail(`attribute ${short(name)} value must be quoted`);
       const end = this.s.indexOf(q, this.pos + 1);
       if (end < 0) this.fail(`unterminated value of attribute ${short(name)}`);
-      const lt = this.s.slice(this.pos + 1, end).indexOf('<');
+      const raw = this.s.slice(this.pos + 1, end);
+      const lt = raw.indexOf('<');
       if (lt >= 0) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, this.pos + 1 + lt);
       // Attribute-value normalisation: literal tab/newline become spaces; references were already decoded.
-      const value = this.decode(this.pos + 1, end, true);
+      // A value with none of them (nearly all) is the raw text itself.
+      const plain = raw.indexOf('&') < 0 && raw.indexOf('\n') < 0 && raw.indexOf('\t') < 0;
+      const value = plain ? raw : this.decode(this.pos + 1, end, true);
       const attrs = el.attrs;
       if (names) {
         if (names.has(name)) this.fail(`duplicate attribute ${short(name)}`, at);
