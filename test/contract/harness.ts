@@ -82,9 +82,14 @@ function missingOptions(target: ContractTarget): { skip?: string } {
   return target.missing !== undefined && process.env.CI !== 'true' ? { skip: target.missing } : {};
 }
 
-/** A `when` for tests that need a feature: declared skipped, with the reason, on targets that lack it. */
-export function requires(feature: Feature): (t: ContractTarget) => boolean | string {
-  return (t) => t.lacks?.[feature] ?? true;
+/** A `when` for tests that need a feature: not declared on targets that lack it (`lacking` tests what those do instead). */
+export function requires(feature: Feature): (t: ContractTarget) => boolean {
+  return (t) => t.lacks?.[feature] === undefined;
+}
+
+/** A `when` for the test of how a target without a feature refuses it. */
+export function lacking(feature: Feature): (t: ContractTarget) => boolean {
+  return (t) => t.lacks?.[feature] !== undefined;
 }
 
 /**

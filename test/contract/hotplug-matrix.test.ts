@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { type Connection, DeviceModify, type DetachResult, type Domain, DomainXML, ErrorCode } from '../../src/index.js';
 import { domainXml, parsed, rejectsWith } from '../core/helpers.js';
-import { type Contract, contractTest, requires } from './harness.js';
+import { type Contract, contractTest, lacking, requires } from './harness.js';
 
 type State = 'running' | 'paused' | 'shutoff' | 'transient';
 type Op = 'attach' | 'detach' | 'update';
@@ -295,6 +295,16 @@ contractTest('interface types QEMU cannot hot-plug are refused live and accepted
   assert.match(await dom.getXMLDesc(DomainXML.INACTIVE), /52:54:00:aa:00:07/);
   await conn.close();
 });
+
+contractTest('a driver without a display refuses <graphics> when the domain starts, clearly, and keeps the definition', async (c) => {
+  const conn = await c.open();
+  const dom = await setup(c, conn, 'shutoff', `<graphics type='vnc' port='5901' autoport='no' listen='127.0.0.1'/>`);
+  const before = await dom.getXMLDesc(DomainXML.INACTIVE);
+  await rejectsWith(dom.create(), ErrorCode.CONFIG_UNSUPPORTED, /graphics/);
+  assert.equal(await dom.isActive(), false);
+  assert.equal(await dom.getXMLDesc(DomainXML.INACTIVE), before);
+  await conn.close();
+}, lacking('graphics'));
 
 contractTest('graphics update as qemuDomainChangeGraphics: a running display changes its password only; the definition takes the element', async (c) => {
   const conn = await c.open();

@@ -33,7 +33,7 @@ export interface ContractTarget {
   guestAnswerMs?: number;
   /** Why this target cannot run here (a missing component): its tests are skipped, or fail under CI=true. */
   missing?: string;
-  /** Features the driver does not have, each with the reason: tests that need one are declared skipped with it. */
+  /** Features the driver does not have, each with the reason: tests that need one are not declared there; `lacking(feature)` tests how it refuses them. */
   lacks?: Partial<Record<Feature, string>>;
   /** Starts what the URI needs in the connection's folder (e.g. a daemon); returns how to stop it. */
   prepare?: (tmp: string, options: OpenOptions) => Promise<() => Promise<void>>;
