@@ -1,5 +1,6 @@
 /** StateStore in one process: round trips, layout, modes, name checks, lock discipline, migration of 0.1 folders. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -242,5 +243,30 @@ describe('StateStore lock discipline in one process', () => {
     );
     assert.equal(existsSync(join(store.dir, 'lock')), false);
     assert.equal(await store.withLock(() => 'ok'), 'ok');
+  });
+});
+
+describe('leftovers of a process killed while taking a domain lock', () => {
+  it('are removed the first time this process holds that lock, though no stale lock was left to break', async () => {
+    // The lock file's name for domain 'big', learnt on one folder.
+    const first = fresh();
+    let lockName = '';
+    await first.withDomainLock('big', () => {
+      lockName = readdirSync(join(first.dir, 'locks'))[0]!;
+    });
+    // On a folder this process never opened, a dead process's temp file for that lock (the kill came
+    // after writing it, before it became the lock).
+    const t = tempDir();
+    dirs.push(t.cleanup);
+    const dir = join(t.dir, 'state');
+    const store = StateStore.open(dir);
+    await store.withLock(() => {});
+    const deadPid = spawnSync('true').pid!;
+    const leftover = `${lockName}.tmp-${deadPid}-0123456789abcdef`;
+    writeFileSync(join(dir, 'locks', leftover), `${deadPid} token 0\n`);
+    await store.withLock(() => {});
+    assert.ok(existsSync(join(dir, 'locks', leftover)), 'the folder lock judges only its own leftovers');
+    await store.withDomainLock('big', () => {});
+    assert.deepEqual(readdirSync(join(dir, 'locks')), []);
   });
 });

@@ -63,12 +63,14 @@ interface Folder {
   owner: AsyncLocalStorage<Held>;
   /** Whether leftovers of killed writers were cleaned up since this process opened it. */
   swept: boolean;
+  /** Locks whose leftovers (temp files of a holder killed while taking it) this process has removed. */
+  sweptLocks: Set<string>;
 }
 
 // Keyed by real path, and on globalThis so that two stores (or two copies of this
 // module) on one folder share one queue: the file lock alone would make the second
 // wait for the first until the timeout, since both carry the same pid.
-const FOLDERS_KEY = Symbol.for('virtkit.stateStore.folders.v2');
+const FOLDERS_KEY = Symbol.for('virtkit.stateStore.folders.v3');
 const globals = globalThis as unknown as Record<symbol, Map<string, Folder> | undefined>;
 const folders: Map<string, Folder> = globals[FOLDERS_KEY] ?? new Map<string, Folder>();
 globals[FOLDERS_KEY] = folders;
@@ -108,7 +110,7 @@ export class StateStore {
     }
     let folder = folders.get(key);
     if (folder === undefined) {
-      folder = { tails: new Map(), owner: new AsyncLocalStorage<Held>(), swept: false };
+      folder = { tails: new Map(), owner: new AsyncLocalStorage<Held>(), swept: false, sweptLocks: new Set() };
       folders.set(key, folder);
     }
     return new StateStore(abs, folder, options);
@@ -329,6 +331,7 @@ export class StateStore {
       const context: Held = { key, active: true, parent: current };
       try {
         if (held.brokeStale || !this.folder.swept) this.sweep(lockPath);
+        else if (!this.folder.sweptLocks.has(lockPath)) this.sweepLock(lockPath);
         return await this.folder.owner.run(context, fn);
       } finally {
         context.active = false;
@@ -397,13 +400,22 @@ export class StateStore {
         }
       }
     }
+    this.sweepLock(heldLock);
+    this.folder.swept = true;
+  }
+
+  /**
+   * Removes what a process killed while taking this lock left beside it (its temp file), the first
+   * time this process holds it: such a kill leaves no stale lock to break, so nothing else would.
+   */
+  private sweepLock(heldLock: string): void {
     try {
       // Only the leftovers of the lock we hold may be judged (see sweepLockLeftovers).
       sweepLockLeftovers(heldLock);
     } catch {
       // As above: garbage only.
     }
-    this.folder.swept = true;
+    this.folder.sweptLocks.add(heldLock);
   }
 
   private assertHeld(key: string, name: string | undefined): void {
