@@ -157,3 +157,20 @@ test('a process waiting on one domain holds up other processes only on that doma
   assert.ok(waited >= 500, `the held domain's suspend waited for the child (${waited} ms)`);
   await conn.close();
 });
+
+test('the reason a domain stopped is the same in every process sharing the folder, whichever one saw it stop', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'virtkit-state-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const uri = `test:///default?state=${dir}`;
+  const a = await Connection.open(uri);
+  const b = await Connection.open(uri);
+  t.after(() => Promise.all([a.close(), b.close()]).then(() => undefined));
+  const mine = await a.lookupByName('test');
+  assert.deepEqual(await mine.getState(), { state: 1, reason: 1 });
+  await (await b.lookupByName('test')).destroy();
+  // VIR_DOMAIN_SHUTOFF (5), VIR_DOMAIN_SHUTOFF_DESTROYED (2): not "unknown" for the process that did not stop it.
+  assert.deepEqual(await mine.getState(), { state: 5, reason: 2 });
+  await mine.create();
+  await mine.shutdown();
+  assert.deepEqual(await (await b.lookupByName('test')).getState(), { state: 5, reason: 1 });
+});
