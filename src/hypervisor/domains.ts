@@ -132,7 +132,7 @@ export class FolderDomains implements DomainStore {
       uuid: uuidOf(parts.config) || (live?.def.uuid ?? ''),
       config: parts.config === undefined ? undefined : storeXml(parts.config),
       live,
-      ...(live === undefined && parts.shutoffReason !== undefined ? { shutoffReason: parts.shutoffReason } : {}),
+      ...(parts.shutoffReason === undefined ? {} : { shutoffReason: parts.shutoffReason }),
     };
     this.#seen.set(name, { bytes, obj });
     this.#table.set(name, obj);
@@ -168,7 +168,8 @@ export class FolderDomains implements DomainStore {
   commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void {
     const config = next ? configXml(next) : undefined;
     const status = next?.live ? formatStatus(next.live) : undefined;
-    const shutoffReason = status === undefined ? next?.shutoffReason : undefined;
+    // The record keeps the reason only while there is no status (record.ts).
+    const shutoffReason = next?.shutoffReason;
     const bytes = this.store.commitDomain(name, { config, status, ...(shutoffReason === undefined ? {} : { shutoffReason }) });
     if (next && bytes) this.#seen.set(name, { bytes, obj: next });
     else this.#seen.delete(name);

@@ -92,18 +92,10 @@ export function lacking(feature: Feature): (t: ContractTarget) => boolean {
   return (t) => t.lacks?.[feature] !== undefined;
 }
 
-/**
- * Declares `name` once per target whose features `when` accepts (default: all), labelled by target.
- * `when` may instead give a reason: the test is declared skipped with it on that target.
- */
-export function contractTest(name: string, fn: (c: Contract) => Promise<void>, when: (t: ContractTarget) => boolean | string = () => true): void {
+/** Declares `name` once per target whose features `when` accepts (default: all), labelled by target. */
+export function contractTest(name: string, fn: (c: Contract) => Promise<void>, when: (t: ContractTarget) => boolean = () => true): void {
   for (const target of TARGETS) {
-    const verdict = when(target);
-    if (verdict === false) continue;
-    if (typeof verdict === 'string') {
-      test(`[${label(target)}] ${name}`, { skip: verdict }, () => {});
-      continue;
-    }
+    if (!when(target)) continue;
     test(`[${label(target)}] ${name}`, missingOptions(target), (t) => {
       if (target.missing !== undefined) throw new Error(`${label(target)} cannot run: ${target.missing}`);
       return fn(contract(target, t));
