@@ -92,6 +92,7 @@ export function parseArgs(cmd: CommandDef, words: readonly string[]): ParsedArgs
   return { args, help };
 }
 
+/** virsh reads number options as unsigned int (the few it reads otherwise check themselves: ownNumberCheck). */
 const UINT_MAX = 4294967295;
 
 /** virsh's message for a value that is not a number in range. */
@@ -110,7 +111,7 @@ export function checkArgs(cmd: CommandDef, args: Args): void {
   for (const def of cmd.options) {
     const value = args[def.name];
     if (typeof value !== 'string') continue;
-    if (def.kind === 'number' && !def.ownNumberCheck && (!/^\s*\+?\d+$/.test(value) || Number(value) > (def.max ?? UINT_MAX))) {
+    if (def.kind === 'number' && !def.ownNumberCheck && (!/^\s*\+?\d+$/.test(value) || Number(value) > UINT_MAX)) {
       throw badNumber(def.name, value);
     }
     if (value === '' && !def.emptyOk) throw new UsageError(`Failed to get option '${def.name}': Option argument is empty`);

@@ -21,8 +21,6 @@ export interface OptionDef {
   emptyOk?: boolean;
   /** A number the command checks itself (scaled sizes like 1G, or checked after other options). */
   ownNumberCheck?: boolean;
-  /** Largest value of a number option (virsh reads most as unsigned int: 4294967295 when absent). */
-  max?: number;
   /** Tab completion of the value (default: `domain` for an option named domain, `file` for file). */
   complete?: CompleteKind;
 }
