@@ -18,7 +18,7 @@ import { voidCodec } from '../rpc/codec.js';
 import { encRemoteError } from '../rpc/generated/remote-protocol.js';
 import { decodeFrame, encodeFrame, type Header, FrameReader, MAX_FRAME } from '../rpc/message.js';
 import { rpcError, toWireError, VIR_FROM_RPC } from '../rpc/wire.js';
-import { XdrError } from '../rpc/xdr.js';
+import { XdrError, XdrWriter } from '../rpc/xdr.js';
 import type { CallContext } from './context.js';
 import type { Handler, HandlerTable } from './dispatch.js';
 import type { DriverHost, Lease } from './drivers.js';
@@ -53,6 +53,8 @@ const FEATURE_KEEPALIVE = 10;
 const PROC_SUPPORTS_FEATURE = 60;
 const errorCodec: Codec<ReturnType<typeof toWireError>> = { encode: encRemoteError, decode: () => undefined as never };
 const READ_PERMISSIONS = new Set(['getattr', 'read', 'search_domains', 'read_secure']);
+/** The output writer's usual size: a domain's XML fits; a larger one it grew to is given back after use. */
+const OUT_CAPACITY = 16 * 1024;
 
 /** libvirtd's answer to a call that needs an open connection before CONNECT_OPEN. */
 function notOpen(): VirtError {
@@ -83,6 +85,8 @@ export class DaemonClient {
   readonly #info: ClientInfo;
   readonly #reader: FrameReader;
   readonly #events: EventCallbacks;
+  /** Every message to this client is encoded here, then written at once (see #encode). */
+  readonly #out = new XdrWriter(OUT_CAPACITY);
   #lease: Lease | undefined;
   #connReadOnly = false;
   #inflight = 0;
@@ -309,10 +313,13 @@ export class DaemonClient {
     this.#keepaliveTimer.unref();
   }
 
+  /** Replies to call `h` (its header object becomes the reply's). */
   #reply(h: Header, codec: Codec<unknown>, ret: unknown): void {
+    h.type = Type.REPLY;
+    h.status = Status.OK;
     let frame: Buffer;
     try {
-      frame = encodeFrame({ ...h, type: Type.REPLY, status: Status.OK }, codec, ret, this.#limits.maxFrame);
+      frame = this.#encode(h, codec, ret);
     } catch (err) {
       this.#replyError(h, err instanceof XdrError ? rpcError(`Unable to encode message payload: ${err.message}`) : err);
       return;
@@ -341,7 +348,7 @@ export class DaemonClient {
   #send<T>(h: Header, codec: Codec<T>, body: T): void {
     let frame: Buffer;
     try {
-      frame = encodeFrame(h, codec, body, this.#limits.maxFrame);
+      frame = this.#encode(h, codec, body);
     } catch (err) {
       this.#log.error(`${this.#info.peer}: cannot encode message for procedure ${h.proc}: ${(err as Error).message}`);
       return;
@@ -349,6 +356,13 @@ export class DaemonClient {
     this.#write(frame);
   }
 
+  /** One whole frame in the client's output writer: a view, valid until the next message is encoded. */
+  #encode<T>(h: Header, codec: Codec<T>, body: T): Buffer {
+    this.#out.reset();
+    return encodeFrame(h, codec, body, this.#limits.maxFrame, this.#out);
+  }
+
+  /** Writes a frame with one write (the socket has no delay: a reply goes out as soon as it is whole). */
   #write(frame: Buffer): void {
     if (this.#closed || this.#socket.destroyed || !this.#socket.writable) return;
     const queued = this.#socket.writableLength;
@@ -357,5 +371,8 @@ export class DaemonClient {
       return;
     }
     this.#socket.write(frame);
+    // Bytes the kernel did not take at once stay queued in the socket, as a view of the writer's
+    // buffer: the writer then takes a new one. So does a writer that grew for a large message.
+    if (this.#socket.writableLength > 0 || this.#out.capacity > OUT_CAPACITY * 4) this.#out.reset(OUT_CAPACITY);
   }
 }

@@ -25,15 +25,17 @@ export class FrameError extends Error {
   override name = 'FrameError';
 }
 
-/** Encodes one whole frame: length, header, payload. */
-export function encodeFrame<T>(header: Header, codec: Codec<T>, body: T, maxFrame = MAX_FRAME): Buffer {
-  const w = new XdrWriter(256);
+/**
+ * Encodes one whole frame: length, header, payload. Into `w` when given (a writer reset for this
+ * frame; the result is then a view of its buffer), else into a writer of its own.
+ */
+export function encodeFrame<T>(header: Header, codec: Codec<T>, body: T, maxFrame = MAX_FRAME, w = new XdrWriter(256)): Buffer {
   w.uint(0);
   encVirNetMessageHeader(w, header);
   codec.encode(w, body);
   if (w.length > maxFrame) throw new XdrError(`message of ${w.length} bytes exceeds the limit of ${maxFrame}`);
   w.patchUint(0, w.length);
-  // The writer is dropped here, so its bytes need no copy.
+  // A writer of its own is dropped here, so its bytes need no copy.
   return w.bytes();
 }
 
@@ -46,14 +48,16 @@ export interface Frame {
 }
 
 export function decodeFrame(bytes: Buffer): Frame {
-  const r = new XdrReader(bytes, VIR_NET_MESSAGE_LEN_MAX);
-  const header = decVirNetMessageHeader(r);
-  return { header, payload: new XdrReader(bytes, r.position), bytes };
+  const payload = new XdrReader(bytes, VIR_NET_MESSAGE_LEN_MAX);
+  const header = decVirNetMessageHeader(payload);
+  return { header, payload, bytes };
 }
 
 /**
  * Cuts a byte stream into frames. `push` returns the complete frames received so far and throws a
- * FrameError as soon as a length word is out of bounds.
+ * FrameError as soon as a length word is out of bounds. A frame that arrived whole in one chunk is
+ * a view into that chunk (the usual case: one call per read), so the chunk must not be changed
+ * afterwards; only bytes that wait for the rest of their frame are copied.
  */
 export class FrameReader {
   #buf: Buffer = Buffer.alloc(0);
@@ -71,22 +75,41 @@ export class FrameReader {
   }
 
   push(chunk: Buffer): Buffer[] {
-    this.#append(chunk);
     const frames: Buffer[] = [];
-    while (this.#end - this.#start >= 4) {
-      const len = this.#buf.readUInt32BE(this.#start);
-      if (len < MIN_FRAME) throw new FrameError(`packet of ${len} bytes is too small (minimum ${MIN_FRAME})`);
-      if (len > this.#max) throw new FrameError(`packet of ${len} bytes is too large (maximum ${this.#max})`);
-      if (this.#end - this.#start < len) break;
-      frames.push(Buffer.from(this.#buf.subarray(this.#start, this.#start + len)));
-      this.#start += len;
+    if (this.#end > this.#start) {
+      // A frame started in an earlier chunk: complete it (and whatever follows) in the buffer.
+      this.#append(chunk);
+      this.#cut(this.#buf, this.#start, this.#end, frames, true);
+      if (this.#start === this.#end) {
+        this.#start = 0;
+        this.#end = 0;
+        if (this.#buf.length > 1 << 20) this.#buf = Buffer.alloc(0);
+      }
+      return frames;
     }
-    if (this.#start === this.#end) {
+    const at = this.#cut(chunk, 0, chunk.length, frames, false);
+    if (at < chunk.length) {
       this.#start = 0;
       this.#end = 0;
-      if (this.#buf.length > 1 << 20) this.#buf = Buffer.alloc(0);
+      this.#append(chunk.subarray(at));
     }
     return frames;
+  }
+
+  /** Appends the whole frames in `buf[from, to)` to `frames`; returns where the first incomplete one starts. */
+  #cut(buf: Buffer, from: number, to: number, frames: Buffer[], own: boolean): number {
+    let at = from;
+    while (to - at >= 4) {
+      const len = buf.readUInt32BE(at);
+      if (len < MIN_FRAME) throw new FrameError(`packet of ${len} bytes is too small (minimum ${MIN_FRAME})`);
+      if (len > this.#max) throw new FrameError(`packet of ${len} bytes is too large (maximum ${this.#max})`);
+      if (to - at < len) break;
+      // The reader's own buffer is reused, so frames cut from it are copies.
+      frames.push(own ? Buffer.from(buf.subarray(at, at + len)) : buf.subarray(at, at + len));
+      at += len;
+      if (own) this.#start = at;
+    }
+    return at;
   }
 
   #append(chunk: Buffer): void {

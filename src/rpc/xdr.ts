@@ -127,6 +127,8 @@ export class XdrReader {
 }
 
 const MIN_CAPACITY = 256;
+/** Strings up to this many UTF-16 units are encoded without measuring them first. */
+const SHORT_STRING = 64 * 1024;
 
 export class XdrWriter {
   #buf: Buffer;
@@ -193,19 +195,39 @@ export class XdrWriter {
   }
 
   string(v: string, max: number): void {
-    const n = Buffer.byteLength(v, 'utf8');
-    if (n > max) throw new XdrError(`string of ${n} bytes exceeds the limit of ${max}`);
-    this.uint(n);
-    const at = this.#room(n + pad(n));
-    this.#buf.write(v, at, n, 'utf8');
-    this.#buf.fill(0, at + n, at + n + pad(n));
+    // Short strings (nearly all) are written in one pass into room for their longest UTF-8 form,
+    // the length word filled in after; long ones are measured first so the room is exact.
+    if (v.length > SHORT_STRING) {
+      const n = Buffer.byteLength(v, 'utf8');
+      if (n > max) throw new XdrError(`string of ${n} bytes exceeds the limit of ${max}`);
+      this.uint(n);
+      const at = this.#room(n + pad(n));
+      this.#buf.write(v, at, n, 'utf8');
+      this.#zero(at + n, pad(n));
+      return;
+    }
+    const start = this.#pos;
+    this.#room(4 + v.length * 3);
+    const n = this.#buf.write(v, start + 4, 'utf8');
+    if (n > max) {
+      this.#pos = start;
+      throw new XdrError(`string of ${n} bytes exceeds the limit of ${max}`);
+    }
+    this.#buf.writeUInt32BE(n, start);
+    this.#pos = start + 4 + n;
+    this.#zero(this.#room(pad(n)), pad(n));
+  }
+
+  /** Padding bytes (0 to 3 of them): a loop, cheaper than a call to fill for so few. */
+  #zero(at: number, n: number): void {
+    for (let i = 0; i < n; i++) this.#buf[at + i] = 0;
   }
 
   fixedOpaque(v: Uint8Array, n: number): void {
     if (v.length !== n) throw new XdrError(`fixed opaque needs ${n} bytes, got ${v.length}`);
     const at = this.#room(n + pad(n));
     this.#buf.set(v, at);
-    this.#buf.fill(0, at + n, at + n + pad(n));
+    this.#zero(at + n, pad(n));
   }
 
   opaque(v: Uint8Array, max: number): void {
@@ -229,8 +251,23 @@ export class XdrWriter {
     this.#buf.writeUInt32BE(v, at);
   }
 
-  /** The bytes written so far (a view, valid until the next write). */
+  /** The bytes written so far (a view, valid until the next write or reset). */
   bytes(): Buffer {
     return this.#buf.subarray(0, this.#pos);
+  }
+
+  /**
+   * Starts over at position 0 for the next message. With a `capacity`, in a new buffer of that size:
+   * for when the bytes of the last message may still be in use (a socket holding them until it can
+   * send them), or to give back a buffer that grew large.
+   */
+  reset(capacity = 0): void {
+    this.#pos = 0;
+    if (capacity > 0) this.#buf = Buffer.allocUnsafe(Math.max(capacity, 16));
+  }
+
+  /** Size of the buffer the writer holds now. */
+  get capacity(): number {
+    return this.#buf.length;
   }
 }

@@ -32,6 +32,21 @@ test('the frame reader reassembles frames split at every byte and glued together
   }
 });
 
+test('a chunk ending inside a frame keeps only that part: earlier chunks can be reused', () => {
+  const open = remoteProcedures.CONNECT_OPEN;
+  const frames = [1, 2, 3].map((s) => encodeFrame(callHeader(1, s), open.args, { name: `uri-${s}`, flags: s }));
+  const stream = Buffer.concat(frames);
+  const cut = frames[0]!.length + 5;
+  const reader = new FrameReader();
+  const chunk = Buffer.from(stream.subarray(0, cut));
+  const got = reader.push(chunk);
+  assert.deepEqual(got, [frames[0]]);
+  assert.equal(reader.buffered, 5);
+  chunk.fill(0xee, frames[0]!.length);
+  assert.deepEqual(reader.push(stream.subarray(cut)), frames.slice(1));
+  assert.equal(reader.buffered, 0);
+});
+
 test('lengths outside libvirt bounds are refused as soon as the length word arrives', () => {
   const word = (n: number): Buffer => {
     const b = Buffer.alloc(4);

@@ -59,6 +59,35 @@ test('the writer refuses values its declaration cannot hold', () => {
   assert.throws(() => w.fixedOpaque(Buffer.alloc(3), 16), XdrError);
 });
 
+test('strings are limited by their UTF-8 bytes, short or long; a refused one leaves the writer as it was', () => {
+  const w = new XdrWriter(16);
+  w.uint(7);
+  assert.throws(() => w.string('éé', 3), /string of 4 bytes exceeds the limit of 3/);
+  assert.throws(() => w.string('é'.repeat(40_000), 70_000), /string of 80000 bytes exceeds the limit of 70000/);
+  assert.equal(hex(w), '00000007');
+  w.string('€', 3);
+  const long = `${'ab€'.repeat(30_000)}z`;
+  w.string(long, 200_000);
+  w.string('\ud800', 3);
+  const r = new XdrReader(Buffer.from(w.bytes()));
+  assert.deepEqual([r.uint(), r.string(3), r.string(200_000), r.string(3)], [7, '€', long, '\ufffd']);
+  r.end();
+});
+
+test('a reset writer starts over, in its buffer or in a new one', () => {
+  const w = new XdrWriter(16);
+  w.string('first message', 100);
+  const first = w.bytes();
+  const copy = Buffer.from(first);
+  w.reset(64);
+  w.string('second', 100);
+  assert.deepEqual(first, copy, 'a writer given a new buffer leaves the old bytes alone');
+  assert.equal(w.capacity, 64);
+  w.reset();
+  w.uint(1);
+  assert.equal(hex(w), '00000001');
+});
+
 test('the reader refuses truncation, oversized lengths, bad flags and trailing bytes', () => {
   const cases: [string, (r: XdrReader) => unknown, RegExp][] = [
     ['000000', (r) => r.int(), /truncated int/],
