@@ -145,6 +145,12 @@ export interface HypervisorBackend {
   isolate?(dom: LiveDomain, device: XmlElement): Promise<Runtime | undefined>;
 
   /**
+   * A call that will reach the hypervisor of this running domain has just taken its lock: the
+   * backend may start what that call will need (QEMU: the monitor connection) while the engine plans.
+   * Cheap and synchronous; never throws (the call's own step reports any failure). Optional.
+   */
+  warm?(dom: LiveDomain): void;
+  /**
    * Cheap, synchronous: does this domain have news to reconcile (answers due or buffered,
    * never reconciled by this process)? Lock-free reads call it and reconcile first when true.
    */

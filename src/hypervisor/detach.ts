@@ -85,6 +85,9 @@ export async function runDetach(core: EngineCore, start: DomainObj, p: DetachPla
   const join = existing !== undefined && contract !== undefined && !contract.resend;
   if (!join) {
     const now = Date.now();
+    // The usual outcome, the request out and pending, is written ahead while the hypervisor is asked.
+    const configNow = call.configAtOnce ? (config ?? start.config) : start.config;
+    core.store.stage?.(start.name, { ...start, live: withPending(live0, alias, now, requestId), config: configNow });
     let sent: UnplugSent;
     try {
       sent = await core.backend.requestUnplug(liveDomain(start), { alias, device, alreadyPending: existing !== undefined && existing.retryAt === undefined });
@@ -121,10 +124,13 @@ export async function runDetach(core: EngineCore, start: DomainObj, p: DetachPla
     } else {
       live = withPending({ ...live0, runtime }, alias, now, requestId);
     }
-    obj = { ...start, live, config: call.configAtOnce ? (config ?? start.config) : start.config };
+    obj = { ...start, live, config: configNow };
     if (call.configAtOnce) config = undefined;
+    await core.store.staged?.(obj.name);
     core.commit(obj.name, obj, []);
     core.scheduleRetry(obj, live);
+    // Likewise the device gone, written while the guest works on the unplug.
+    if (sent.status === 'sent' && (call.waitMs > 0 || contract)) core.store.stage?.(obj.name, { ...obj, live: withoutDevice(live, alias).live });
   }
 
   let gone = false;

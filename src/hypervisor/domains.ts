@@ -12,6 +12,7 @@ import { type Counters, freshCounters } from './naming.js';
 import { AutostartMarks } from './store/autostart-marks.js';
 import { EventLog } from './store/event-log.js';
 import { StateStore, type StateStoreOptions } from './store/state-store.js';
+import type { RecordParts } from './store/record.js';
 import { DomainTable } from './table.js';
 
 export interface DomainStore {
@@ -35,6 +36,14 @@ export interface DomainStore {
   withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T>;
   /** Installs the new value of domain `name` (its lock held): durable first, then visible. */
   commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void;
+  /**
+   * Starts the slow half of a likely coming commit of `next` (a folder: the record written and
+   * flushed in the thread pool) while the caller waits for the hypervisor; a commit of the same
+   * value then only finishes it. Its lock held. Optional: a speed-up, never needed for correctness.
+   */
+  stage?(name: string, next: DomainObj): void;
+  /** Resolves when what stage() started for `name` is done (a commit right after can use it). */
+  staged?(name: string): Promise<void>;
   /** True when nothing was ever stored (the driver seeds its default domains). Driver lock held. */
   isFresh(): boolean;
   /** Whether persistent domain `name` is marked to start with the driver. */
@@ -91,6 +100,15 @@ function uuidOf(xml: string | undefined): string {
   return m ? m[1]! : '';
 }
 
+/** The record of a domain's value (both halves absent: forgotten). */
+function recordOf(next: DomainObj | undefined): RecordParts {
+  const config = next ? configXml(next) : undefined;
+  const status = next?.live ? formatStatus(next.live) : undefined;
+  // The record keeps the reason only while there is no status (record.ts).
+  const shutoffReason = next?.shutoffReason;
+  return { config, status, ...(shutoffReason === undefined ? {} : { shutoffReason }) };
+}
+
 /** State shared through a folder: read afresh (and cached by content), written atomically per domain. */
 export class FolderDomains implements DomainStore {
   readonly persistent = true;
@@ -100,9 +118,17 @@ export class FolderDomains implements DomainStore {
   readonly #seen = new Map<string, { bytes: Buffer; obj: DomainObj }>();
   readonly #events: EventLog;
   readonly #autostart: AutostartMarks;
+  readonly #statusDiesWithHost: boolean;
 
-  constructor(dir: string, options: StateStoreOptions = {}) {
+  /**
+   * `statusDiesWithHost`: what the live status describes does not survive the host (QEMU processes,
+   * their taps and runtime folders): a commit that changes only a running domain's status need not
+   * make its rename durable before it returns (the data is flushed either way). After a power loss
+   * the old and the new status say alike that the domain is no longer running.
+   */
+  constructor(dir: string, options: StateStoreOptions & { statusDiesWithHost?: boolean } = {}) {
     this.store = StateStore.open(dir, options);
+    this.#statusDiesWithHost = options.statusDiesWithHost === true;
     this.#events = new EventLog(this.store.dir);
     this.#autostart = new AutostartMarks(this.store.dir);
   }
@@ -166,11 +192,7 @@ export class FolderDomains implements DomainStore {
   }
 
   commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void {
-    const config = next ? configXml(next) : undefined;
-    const status = next?.live ? formatStatus(next.live) : undefined;
-    // The record keeps the reason only while there is no status (record.ts).
-    const shutoffReason = next?.shutoffReason;
-    const bytes = this.store.commitDomain(name, { config, status, ...(shutoffReason === undefined ? {} : { shutoffReason }) });
+    const bytes = this.store.commitDomain(name, recordOf(next), { lazyRename: this.#statusOnly(name, next) });
     if (next && bytes) this.#seen.set(name, { bytes, obj: next });
     else this.#seen.delete(name);
     this.#table.set(name, next);
@@ -182,6 +204,21 @@ export class FolderDomains implements DomainStore {
     } catch (err) {
       process.emitWarning(`events of domain '${name}' not logged in ${this.store.dir}: ${(err as Error).message}`, { type: 'VirtkitStateWarning' });
     }
+  }
+
+  stage(name: string, next: DomainObj): void {
+    this.store.stageDomain(name, recordOf(next));
+  }
+
+  staged(name: string): Promise<void> {
+    return this.store.stagedWrite(name);
+  }
+
+  /** Whether `next` differs from the record last read or written only in a running domain's status (see statusDiesWithHost). */
+  #statusOnly(name: string, next: DomainObj | undefined): boolean {
+    const prev = this.#seen.get(name)?.obj;
+    if (!this.#statusDiesWithHost || !prev?.live || !next?.live) return false;
+    return prev.config === next.config || (prev.config !== undefined && next.config !== undefined && prev.config.equals(next.config));
   }
 
   getAutostart(name: string): boolean {

@@ -86,12 +86,18 @@ export class EngineCore {
     return this.locked(obj, async (o) => o);
   }
 
-  /** Runs fn on the domain with its lock held, after applying the backend's news. */
-  async locked<T>(key: DomainKey, fn: (obj: DomainObj) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn on the domain with its lock held, after applying the backend's news. `warm`: fn will
+   * reach the hypervisor of a running domain; the backend prepares (backend.warm) while the news is
+   * applied and fn plans.
+   */
+  async locked<T>(key: DomainKey, fn: (obj: DomainObj) => Promise<T>, opts: { warm?: boolean } = {}): Promise<T> {
     this.check();
     return this.store.withDomain(key.name, async () => {
       this.check();
-      const { obj } = await this.reconcile(this.resolve(key));
+      const current = this.resolve(key);
+      if (opts.warm && current.live) this.backend.warm?.(liveDomain(current));
+      const { obj } = await this.reconcile(current);
       if (!obj) throw virtError(ErrorCode.NO_DOMAIN, `no domain with matching name '${key.name}'`);
       return fn(obj);
     });
@@ -145,7 +151,11 @@ export class EngineCore {
       next = stopped.next;
       events.push(...stopped.events);
     }
-    if (live !== obj.live || news.exited) this.commit(obj.name, next, events);
+    if (live !== obj.live || news.exited) {
+      // A removal a waiting detach wrote ahead (detach.ts) is finished, not written again.
+      await this.store.staged?.(obj.name);
+      this.commit(obj.name, next, events);
+    }
     return { obj: next, answers: news.answers };
   }
 

@@ -13,7 +13,7 @@ import type { EventListener } from '../shared/event-hub.js';
 import type { DomainEvent, DomainRef } from '../shared/events.js';
 import type { DefineOptions, DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotplug-contract.js';
 import type { ApplyOptions, ApplyResult, DevicePlan } from '../shared/declarative.js';
-import { DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason, StoragePoolState } from '../shared/flags.js';
+import { DeviceModify, DomainState, DomainXML, LifecycleDetail, LifecycleEvent, ListDomains, StateReason, StoragePoolState } from '../shared/flags.js';
 import type { AttachResult, DetachResult, DomainInfo, DomainStateInfo, Driver, Unsubscribe } from '../shared/driver.js';
 import type { BlockInfo, ConsoleStream, DomainInterface, NetworkInfo, NodeInfo, StoragePoolInfo, StorageVolInfo } from '../shared/host-types.js';
 import { getAutostart, reboot, setAutostart, setMemoryFlags, setVcpusFlags } from './domain-settings.js';
@@ -336,6 +336,8 @@ export class Engine implements Driver {
         const plan = await core.store.withDriver((counters) => planAttach(obj, xml, flags, counters, core.qemuHost, core.hostNameTaken));
         let live = plan.live;
         if (live && plan.device) {
+          // The record is written (and flushed) while the hypervisor plugs; the commit then only renames it.
+          core.store.stage?.(obj.name, { ...obj, config: plan.config ?? obj.config, live });
           const runtime = await core.backend.attach(liveDomain(obj, live), plan.device);
           if (runtime) live = { ...live, runtime };
         }
@@ -344,6 +346,7 @@ export class Engine implements Driver {
       const next: DomainObj = { ...obj, config: plan.config ?? obj.config, live: live ?? obj.live };
       const events: DomainEvent[] = live && plan.alias !== undefined ? [{ type: 'device-added', domain: refOf(next), alias: plan.alias }] : [];
       try {
+        await core.store.staged?.(obj.name);
         core.commit(obj.name, next, events);
       } catch (err) {
         // Plugged but not recorded: unplug again, so the hypervisor matches the definitions.
@@ -351,7 +354,7 @@ export class Engine implements Driver {
         throw err;
       }
       return { alias: plan.alias };
-    });
+    }, { warm: reachesLive(flags) });
   }
 
   /**
@@ -368,7 +371,7 @@ export class Engine implements Driver {
       contract,
       waitMs,
       configAtOnce: false,
-    });
+    }, flags);
   }
 
   /** virDomainDetachDeviceAlias. libvirt's is asynchronous: it returns as soon as the request is sent. */
@@ -380,16 +383,16 @@ export class Engine implements Driver {
       contract,
       waitMs: contract?.waitMs ?? 0,
       configAtOnce: contract === undefined,
-    });
+    }, flags);
   }
 
-  #detach(dom: DomainRef, plan: (obj: DomainObj) => DetachPlan, call: DetachCall): Promise<DetachResult | DetachOutcome> {
+  #detach(dom: DomainRef, plan: (obj: DomainObj) => DetachPlan, call: DetachCall, flags: number): Promise<DetachResult | DetachOutcome> {
     return this.#core.locked(dom, async (start) => {
       const outcome = await runDetach(this.#core, start, plan(start), call);
       if (call.contract) return outcome;
       // libvirt's calls keep their result shape.
       return outcome.alias === undefined ? { outcome: outcome.outcome } : { outcome: outcome.outcome, alias: outcome.alias };
-    });
+    }, { warm: reachesLive(flags) });
   }
 
   /**
@@ -445,7 +448,7 @@ export class Engine implements Driver {
       const plan = planUpdate(obj, xml, flags);
       if (plan.live && plan.change) await core.backend.update(liveDomain(obj, plan.live), plan.change);
       core.commit(obj.name, { ...obj, config: plan.config ?? obj.config, live: plan.live ?? obj.live }, []);
-    });
+    }, { warm: reachesLive(flags) });
   }
 
   // Domain settings and guest/host information (src/hypervisor/domain-settings.ts, guest-info.ts).
@@ -544,6 +547,11 @@ function matchesListFlags(obj: DomainObj, flags: number, autostart: boolean): bo
     pick(ListDomains.HAS_SNAPSHOT, ListDomains.NO_SNAPSHOT, false) &&
     pick(ListDomains.HAS_CHECKPOINT, ListDomains.NO_CHECKPOINT, false)
   );
+}
+
+/** Whether a device call with these flags may change the running domain (everything but CONFIG alone). */
+function reachesLive(flags: number): boolean {
+  return (flags & DeviceModify.LIVE) !== 0 || (flags & DeviceModify.CONFIG) === 0;
 }
 
 /**

@@ -288,6 +288,14 @@ export class QemuBackend implements HypervisorBackend {
 
   // ---- hot-plug ----
 
+  /** Connects to the monitor while the engine plans the call (a dead QEMU is left to reconcile). */
+  warm(dom: LiveDomain): void {
+    const rt = dom.runtime as Partial<QemuRuntime>;
+    if (typeof rt.pid !== 'number' || typeof rt.monitor !== 'string') return;
+    if (!isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return;
+    this.#session(dom, rt as QemuRuntime).monitor.warm();
+  }
+
   async attach(dom: LiveDomain, device: XmlElement): Promise<undefined> {
     const rt = runtimeOf(dom);
     const s = this.#session(dom, rt);

@@ -52,7 +52,8 @@ export async function openQemuDriver(uri: string, parsed: ParsedUri, options: Op
   } catch {
     // No QEMU installed: the connection still opens (as libvirt's does); starting a domain will say why it cannot.
   }
-  const store = new FolderDomains(paths.store);
+  // A running domain's status describes QEMU processes, taps and runtime folders, none of which outlive the host.
+  const store = new FolderDomains(paths.store, { statusDiesWithHost: true });
   return new Engine({
     uri,
     store,

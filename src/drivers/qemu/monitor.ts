@@ -62,6 +62,19 @@ export class MonitorSession {
     }
   }
 
+  /**
+   * Starts connecting now, so a call that will use the monitor finds it ready: the connect (socket,
+   * greeting, capabilities: 1-5 ms) overlaps the call's own work before its first command. Unused,
+   * the connection goes after the usual linger. Errors are left to the `use` that follows.
+   */
+  warm(): void {
+    if (this.#qmp?.isOpen || this.#connecting) return;
+    this.#connect().then(
+      () => this.#scheduleRelease(),
+      () => undefined,
+    );
+  }
+
   /** Keep the connection until `alias`'s unplug is answered or `untilMs` (epoch) passes. */
   watch(alias: string, untilMs: number): void {
     this.#watching.set(alias, untilMs);

@@ -4,7 +4,8 @@
  * content of a file, never a torn mix.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, fchmodSync, fsync, fsyncSync, open, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Matches the temp files of {@link writeFileAtomic}; group 1 is the writer's pid. */
@@ -18,12 +19,46 @@ export interface WriteSteps {
   renamed?(): void;
 }
 
-/** Replaces `path` with `data` atomically and durably (temp file + fsync + rename + fsync of the directory). */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, steps?: WriteSteps): void {
-  const dir = dirname(path);
+/** A fresh temp file name in `dir` (see TEMP_FILE_RE). */
+export function tempPathIn(dir: string): string {
   // Fixed-length name independent of the target, so a target name near NAME_MAX still
   // fits, and it never ends in `.xml`, so a directory listing can't mistake it for data.
-  const tmp = join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  return join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * Writes a new temp file (see tempPathIn) and flushes it, in libuv's thread pool: the first half
+ * of writeFileAtomic, for a caller that renames it later. On failure the file is removed.
+ */
+export async function writeTempDurable(tmp: string, data: Uint8Array, mode = 0o600): Promise<void> {
+  const fh = await openAsync(tmp, 'wx', mode);
+  try {
+    try {
+      await fh.chmod(mode);
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Never created, or removed already.
+    }
+    throw err;
+  }
+}
+
+/**
+ * Replaces `path` with `data` atomically and durably (temp file + fsync + rename + fsync of the
+ * directory). `lazyDir`: the directory's fsync (what makes the rename itself survive a power loss)
+ * runs in the thread pool after the return (fsyncDirSoon), for a replacement whose old and new
+ * content are equally good after a power loss; the data is flushed before the rename either way.
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, steps?: WriteSteps, lazyDir = false): void {
+  const dir = dirname(path);
+  const tmp = tempPathIn(dir);
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   // 'wx' (O_EXCL) never follows a symlink planted at the temp name.
   const fd = openSync(tmp, 'wx', mode);
@@ -49,7 +84,40 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw err;
   }
   steps?.renamed?.();
-  fsyncDir(dir);
+  if (lazyDir) fsyncDirSoon(dir);
+  else fsyncDir(dir);
+}
+
+/** Directories with an fsync under way in the thread pool, and whether another is due after it. */
+const dirSyncs = new Map<string, { again: boolean }>();
+
+/**
+ * fsyncDir off the event loop: starts now, or after the one under way for `dir` (renames made
+ * meanwhile are covered by the next). Best effort: an error is ignored (the data is flushed; only
+ * the rename's durability against a power loss waits for a later fsync of the folder).
+ */
+export function fsyncDirSoon(dir: string): void {
+  if (process.platform === 'win32') return;
+  const running = dirSyncs.get(dir);
+  if (running) {
+    running.again = true;
+    return;
+  }
+  const state = { again: false };
+  dirSyncs.set(dir, state);
+  const done = (): void => {
+    if (state.again) {
+      state.again = false;
+      run();
+    } else dirSyncs.delete(dir);
+  };
+  const run = (): void => {
+    open(dir, 'r', (err, fd) => {
+      if (err) return done();
+      fsync(fd, () => close(fd, done));
+    });
+  };
+  run();
 }
 
 /** Removes `path` durably; returns false when it did not exist. */

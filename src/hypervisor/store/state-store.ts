@@ -19,7 +19,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, VirtError } from '../../errors.js';
-import { fsyncDir, TEMP_FILE_RE, unlinkDurable, writeFileAtomic } from './atomic-write.js';
+import { renameSync } from 'node:fs';
+import { fsyncDir, fsyncDirSoon, TEMP_FILE_RE, tempPathIn, unlinkDurable, writeFileAtomic, writeTempDurable } from './atomic-write.js';
 import { crashPoint } from './crash-points.js';
 import { acquireFileLock, isProcessAlive, LockTimeoutError, releaseFileLock, sweepLockLeftovers } from './file-lock.js';
 import { formatRecord, parseRecord, type RecordParts } from './record.js';
@@ -67,6 +68,29 @@ interface Folder {
   sweptLocks: Set<string>;
 }
 
+/** A record written ahead of its commit (StateStore.stageDomain). */
+interface StagedRecord {
+  bytes: Buffer;
+  tmp: string;
+  /** The temp file is complete and flushed. */
+  ready: boolean;
+  /** No commit will take it: its temp file goes (at once, or when its write settles). */
+  dropped: boolean;
+  settled: Promise<void>;
+}
+
+/** Temp files of staged records of this process (written in the thread pool, or waiting for their commit): not leftovers. */
+const stagedTemps = new Set<string>();
+
+/** Options of StateStore.commitDomain. */
+export interface CommitOptions {
+  /**
+   * Old and new record are equally good after a power loss (the caller knows that only state that
+   * dies with the host changed): the folder's fsync runs after the return, off the event loop.
+   */
+  lazyRename?: boolean;
+}
+
 // Keyed by real path, and on globalThis so that two stores (or two copies of this
 // module) on one folder share one queue: the file lock alone would make the second
 // wait for the first until the timeout, since both carry the same pid.
@@ -81,6 +105,8 @@ export class StateStore {
   private readonly folder: Folder;
   private readonly lockTimeoutMs: number;
   private readonly onLockWait: ((pid: number) => void) | undefined;
+  /** Records staged for a coming commit, by domain name. */
+  private readonly staged = new Map<string, StagedRecord>();
 
   private constructor(dir: string, folder: Folder, options: StateStoreOptions) {
     this.dir = dir;
@@ -191,13 +217,75 @@ export class StateStore {
   }
 
   /**
+   * Writes what a coming commit of `name` will store under a temp name, flushed, in the thread
+   * pool, while the caller waits for something else (a hypervisor's answer). A commitDomain of
+   * exactly these bytes then only renames it: the commit's fsync leaves the call's critical path.
+   * Needs the domain's lock; what no commit took by the time the lock is released is removed.
+   */
+  stageDomain(name: string, parts: RecordParts): void {
+    this.assertHeld(`d:${name}`, name);
+    this.dropStaged(name);
+    const bytes = formatRecord(parts);
+    const tmp = tempPathIn(this.path('domains', ''));
+    stagedTemps.add(tmp);
+    const rec: StagedRecord = { bytes, tmp, ready: false, dropped: false, settled: Promise.resolve() };
+    rec.settled = writeTempDurable(tmp, bytes).then(
+      () => {
+        rec.ready = true;
+        if (rec.dropped) removeStaged(tmp);
+      },
+      () => {
+        // Nothing staged: the commit writes as usual.
+        stagedTemps.delete(tmp);
+      },
+    );
+    this.staged.set(name, rec);
+  }
+
+  /** Resolves once the record staged for `name`, if any, is written (or failed): a commit can then take it. */
+  async stagedWrite(name: string): Promise<void> {
+    await this.staged.get(name)?.settled;
+  }
+
+  /** Forgets the record staged for `name`, removing its temp file once written. */
+  private dropStaged(name: string): void {
+    const rec = this.staged.get(name);
+    if (!rec) return;
+    this.staged.delete(name);
+    rec.dropped = true;
+    if (rec.ready) removeStaged(rec.tmp);
+  }
+
+  /** Renames the staged record of `name` into `path` when it holds exactly `bytes`; false otherwise (it is dropped). */
+  private takeStaged(name: string, bytes: Buffer, path: string): boolean {
+    const rec = this.staged.get(name);
+    if (!rec) return false;
+    if (!rec.ready || !rec.bytes.equals(bytes)) {
+      this.dropStaged(name);
+      return false;
+    }
+    this.staged.delete(name);
+    crashPoint('record-staged');
+    try {
+      renameSync(rec.tmp, path);
+    } catch {
+      removeStaged(rec.tmp);
+      return false;
+    }
+    stagedTemps.delete(rec.tmp);
+    return true;
+  }
+
+  /**
    * Replaces everything stored for `name` in one atomic step: config and status together
    * (both absent: the domain is forgotten). Needs the domain's lock. Returns the bytes written.
+   * A record staged with the same bytes (stageDomain) is renamed into place instead of written.
    */
-  commitDomain(name: string, parts: RecordParts): Buffer | undefined {
+  commitDomain(name: string, parts: RecordParts, opts: CommitOptions = {}): Buffer | undefined {
     this.assertHeld(`d:${name}`, name);
     const path = this.path('domains', fileName(name));
     if (parts.config === undefined && parts.status === undefined) {
+      this.dropStaged(name);
       try {
         unlinkDurable(path);
       } catch (err) {
@@ -207,11 +295,16 @@ export class StateStore {
       return undefined;
     }
     const bytes = formatRecord(parts);
+    const lazy = opts.lazyRename === true;
     try {
-      writeFileAtomic(path, bytes, 0o600, {
-        staged: () => crashPoint('record-staged'),
-        renamed: () => crashPoint('record-renamed'),
-      });
+      if (this.takeStaged(name, bytes, path)) {
+        crashPoint('record-renamed');
+        if (lazy) fsyncDirSoon(this.path('domains'));
+        else fsyncDir(this.path('domains'));
+      } else {
+        const steps = { staged: () => crashPoint('record-staged'), renamed: () => crashPoint('record-renamed') };
+        writeFileAtomic(path, bytes, 0o600, steps, lazy);
+      }
     } catch (err) {
       throw systemError(`cannot write ${path}`, err);
     }
@@ -335,6 +428,7 @@ export class StateStore {
         return await this.folder.owner.run(context, fn);
       } finally {
         context.active = false;
+        if (key !== FOLDER_KEY) this.dropStaged(key.slice(2));
         releaseFileLock(held);
       }
     } finally {
@@ -377,7 +471,8 @@ export class StateStore {
   /**
    * Removes temp files of writers killed mid-write, once per process and again after breaking
    * a dead holder's lock. Safe under any lock: a temp file is removed only when its writer (the
-   * pid in its name) is gone or is this process, whose writes are synchronous. Best effort:
+   * pid in its name) is gone or is this process, whose writes are synchronous (but for the records
+   * it staged, which it knows and keeps). Best effort:
    * leftovers are invisible to readers, so a failure here must not fail the caller.
    */
   private sweep(heldLock: string): void {
@@ -392,7 +487,7 @@ export class StateStore {
       for (const name of names) {
         const m = TEMP_FILE_RE.exec(name);
         const pid = m ? Number(m[1]) : 0;
-        if (!m || (pid !== process.pid && isProcessAlive(pid))) continue;
+        if (!m || (pid !== process.pid && isProcessAlive(pid)) || stagedTemps.has(join(dir, name))) continue;
         try {
           unlinkSync(join(dir, name));
         } catch {
@@ -436,6 +531,15 @@ export class StateStore {
 
   private path(...parts: string[]): string {
     return join(this.dir, ...parts);
+  }
+}
+
+function removeStaged(tmp: string): void {
+  stagedTemps.delete(tmp);
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // Gone already.
   }
 }
 

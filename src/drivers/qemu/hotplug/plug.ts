@@ -101,19 +101,33 @@ async function ensureController(qmp: QmpClient, def: DomainDef, disk: XmlElement
 export async function plugDisk(qmp: QmpClient, def: DomainDef, disk: XmlElement): Promise<void> {
   const objs = diskObjects(def, disk);
   const alias = String(objs.device.id);
-  // One round trip for the device list and the block nodes; device_add only after both.
-  const [listed, added] = await Promise.allSettled([peripheralIds(qmp), addBlockNodes(qmp, objs.nodes)]);
-  const undoNodes = () => (added.status === 'fulfilled' ? deleteBlockNodes(qmp, objs.nodeNames) : Promise.resolve());
-  if (listed.status === 'rejected' || listed.value.has(alias)) {
-    await undo([undoNodes]);
-    if (listed.status === 'rejected') throw listed.reason;
-    throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+  // One round trip: the device list, the block nodes and device_add go out back to back. QEMU runs
+  // them in order, so device_add finds the nodes sent before it, and it refuses an id QEMU has
+  // already (the list tells the caller why) or a node that failed.
+  const listing = peripheralIds(qmp);
+  const adds = objs.nodes.map((node) => qmp.execute('blockdev-add', node as never));
+  const plugged = qmp.execute('device_add', objs.device);
+  plugged.catch(() => undefined);
+  const [listed, ...added] = await Promise.allSettled([listing, ...adds]);
+  const addedNames = new Set(objs.nodes.filter((_, i) => added[i]!.status === 'fulfilled').map((n) => String(n['node-name'])));
+  const undoNodes = () => deleteBlockNodes(qmp, objs.nodeNames.filter((n) => addedNames.has(n)));
+  if (addedNames.size === objs.nodes.length) qemuCrashPoint('qemu-backend-added');
+  const [device] = await Promise.allSettled([plugged]);
+  if (device.status === 'fulfilled') {
+    qemuCrashPoint('qemu-device-added');
+    return;
   }
-  if (added.status === 'rejected') throw added.reason;
-  qemuCrashPoint('qemu-backend-added');
+  const failedNode = added.find((r) => r.status === 'rejected');
+  if (listed.status === 'rejected' || listed.value.has(alias) || failedNode) {
+    await undo([undoNodes]);
+    if (listed.status === 'fulfilled' && listed.value.has(alias)) throw virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
+    throw failedNode ? (failedNode as PromiseRejectedResult).reason : (listed as PromiseRejectedResult).reason;
+  }
+  // A SCSI disk whose controller QEMU lacks (the definition has it): the controller, then the disk again.
   let controller: string | undefined;
   try {
     controller = await ensureController(qmp, def, disk, listed.value);
+    if (controller === undefined) throw device.reason;
     await qmp.execute('device_add', objs.device);
     qemuCrashPoint('qemu-device-added');
   } catch (err) {
@@ -131,24 +145,33 @@ export async function plugNic(qmp: QmpClient, def: DomainDef, iface: XmlElement,
   const objs = netObjects(def, iface);
   const alias = String(objs.device.id);
   const duplicate = () => virtError(ErrorCode.OPERATION_FAILED, `QEMU already has a device with id '${alias}'`);
-  const listed = peripheralIds(qmp);
+  const listing = peripheralIds(qmp);
+  listing.catch(() => undefined);
   const steps: (() => Promise<unknown>)[] = [];
   try {
     if (objs.tap) {
       // Checked before a tap is made: no host change for a device QEMU already has.
-      if ((await listed).has(alias)) throw duplicate();
+      if ((await listing).has(alias)) throw duplicate();
       await setUpTap({ ...objs.tap, tag: options.tapTag });
       const tap = objs.tap;
       steps.unshift(() => removeTap(tap));
     }
-    // Without a tap, the device list and netdev_add share one round trip.
-    const [have, netdev] = await Promise.allSettled([listed, qmp.execute('netdev_add', objs.netdev)]);
-    if (netdev.status === 'fulfilled') steps.unshift(() => qmp.execute('netdev_del', { id: netdevId(alias) }));
-    if (have.status === 'rejected') throw have.reason;
-    if (have.value.has(alias)) throw duplicate();
-    if (netdev.status === 'rejected') throw netdev.reason;
-    qemuCrashPoint('qemu-backend-added');
-    await qmp.execute('device_add', objs.device);
+    // netdev_add and device_add go out back to back (without a tap, right after the device list):
+    // one round trip. QEMU runs them in order and refuses the device if the netdev or its id failed.
+    const netdev = qmp.execute('netdev_add', objs.netdev);
+    const plugged = qmp.execute('device_add', objs.device);
+    plugged.catch(() => undefined);
+    const [have, added] = await Promise.allSettled([listing, netdev]);
+    if (added.status === 'fulfilled') {
+      steps.unshift(() => qmp.execute('netdev_del', { id: netdevId(alias) }));
+      qemuCrashPoint('qemu-backend-added');
+    }
+    const [device] = await Promise.allSettled([plugged]);
+    if (device.status === 'rejected') {
+      if (have.status === 'fulfilled' && have.value.has(alias)) throw duplicate();
+      if (added.status === 'rejected') throw added.reason;
+      throw device.reason;
+    }
     qemuCrashPoint('qemu-device-added');
     if (objs.linkDown) {
       try {
@@ -160,7 +183,6 @@ export async function plugNic(qmp: QmpClient, def: DomainDef, iface: XmlElement,
       }
     }
   } catch (err) {
-    listed.catch(() => undefined);
     await undo(steps);
     throw err;
   }
