@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'n
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { DeviceModify, DomainStart, DomainState, DomainXML, ErrorCode, isVirtError, LifecycleEvent, type DomainEvent } from '../../src/index.js';
-import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot, virtkitTaps } from './driver-helpers.js';
+import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot, tapsOfDomain } from './driver-helpers.js';
 import { qemuTestOptions } from './helpers.js';
 
 const opts = qemuTestOptions();
@@ -199,7 +199,7 @@ describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
       );
       await assert.rejects(failing.create(), (e: unknown) => isVirtError(e) && /missing\.qcow2/.test((e as Error).message));
       assert.ok(!existsSync(`/sys/class/net/${tap}`), 'the tap of the failed start is gone');
-      assert.deepEqual(virtkitTaps().filter((t) => readFileSync(`/sys/class/net/${t}/ifalias`, 'utf8').includes(failing.uuid)), []);
+      assert.deepEqual(tapsOfDomain(failing.uuid), []);
       assert.equal(qemusOf(root.dir).length, 0);
       assert.deepEqual(readdirSync(join(root.dir, 'run')), []);
 
@@ -219,7 +219,7 @@ describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
       );
       assert.ok(existsSync(`/sys/class/net/${hostTap}`), "the host's tap is still there");
       assert.equal(await dom.getXMLDesc(), before);
-      assert.deepEqual(virtkitTaps().filter((t) => readFileSync(`/sys/class/net/${t}/ifalias`, 'utf8').includes(dom.uuid)), []);
+      assert.deepEqual(tapsOfDomain(dom.uuid), []);
       const qmp = await monitorOf(root);
       const info = await qmp.execute('human-monitor-command', { 'command-line': 'info network' });
       qmp.close();

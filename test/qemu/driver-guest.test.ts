@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Connection, DeviceModify, type Domain, type DomainEvent, DomainState, DomainXML, LifecycleEvent, xml } from '../../src/index.js';
-import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot, virtkitTaps } from './driver-helpers.js';
+import { guestDomain, monitorOf, qemuRoot, qemusOf, runNode, type QemuRoot, tapsOf } from './driver-helpers.js';
 import { qemuTestOptions, SerialLog } from './helpers.js';
 
 const opts = qemuTestOptions();
@@ -177,7 +177,7 @@ describe('qemu:///session with a booted guest', opts, () => {
       console.log('attach finished: the crash point was not reached');`;
     const before = await dom.getXMLDesc();
     const liveAliases = new Set(xml.parseXml(before).child('devices')!.elements().map((e) => e.child('alias')?.attr('name')).filter((a): a is string => a !== undefined));
-    const tapsBefore = virtkitTaps().sort();
+    const tapsBefore = tapsOf(root.dir).sort();
     const nic = `<interface type='ethernet'><mac address='52:54:00:7e:00:09'/><model type='virtio'/></interface>`;
     const scsi = `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${root.img('k.qcow2')}'/><target dev='sde' bus='scsi'/></disk>`;
     for (const [point, device] of [['qemu-device-added', nic], ['qemu-backend-added', scsi], ['qemu-device-added', scsi]] as const) {
@@ -203,8 +203,8 @@ describe('qemu:///session with a booted guest', opts, () => {
             ids.every((i) => liveAliases.has(i)) &&
             nodes.filter((n) => /^vk[fs]\d/.test(n)).every((n) => liveAliases.has(n.slice(5))) &&
             netdevs.every((n) => liveAliases.has(n!.slice(4)));
-          state = JSON.stringify({ ids, nodes, netdevs, taps: virtkitTaps(), tapsBefore });
-          return clean && virtkitTaps().sort().join() === tapsBefore.join();
+          state = JSON.stringify({ ids, nodes, netdevs, taps: tapsOf(root.dir), tapsBefore });
+          return clean && tapsOf(root.dir).sort().join() === tapsBefore.join();
         } finally {
           qmp.close();
         }
@@ -220,8 +220,16 @@ describe('qemu:///session with a booted guest', opts, () => {
     await dom.shutdown();
     await waitFor('shut off', async () => (await dom.getState()).state === DomainState.SHUTOFF, 120_000);
     assert.deepEqual(await dom.getState(), { state: DomainState.SHUTOFF, reason: 1 });
-    const stopped = events.filter((e) => e.type === 'lifecycle' && (e as { event: number }).event === LifecycleEvent.STOPPED);
-    assert.equal((stopped.at(-1) as { detail: number }).detail, 0, 'VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN');
+    // The process that notices the exit first commits it; another connection hears of it through the state folder's event log.
+    const stopped = await waitFor(
+      'the stopped event',
+      () => events.find((e) => e.type === 'lifecycle' && (e as { event: number }).event === LifecycleEvent.STOPPED),
+      5000,
+    ).catch((err: Error) => {
+      const log = execFileSync('find', [root.dir, '-name', 'events.jsonl', '-exec', 'tail', '-n', '4', '{}', ';'], { encoding: 'utf8' });
+      throw new Error(`${err.message}; events here ${JSON.stringify(events.slice(-3))}; log ${log}`);
+    });
+    assert.equal((stopped as { detail: number }).detail, 0, 'VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN');
     assert.match(serial.text(), /VIRTKIT_GUEST_POWEROFF/);
     assert.equal(qemusOf(root.dir).length, 0);
     for (const t of nicTaps) assert.ok(!existsSync(`/sys/class/net/${t}`), `${t} removed`);

@@ -88,21 +88,30 @@ export function qemusOf(dir: string): number[] {
   });
 }
 
-/** Taps whose ifalias says virtkit made them for a domain (all domains, for leak checks). */
-export function virtkitTaps(): string[] {
-  const out: string[] = [];
+/** Taps whose ifalias says virtkit made them for this domain. */
+export function tapsOfDomain(uuid: string): string[] {
+  return [...taggedTaps()].filter(([, u]) => u === uuid).map(([name]) => name);
+}
+
+/** Host interfaces tagged by virtkit, with the tag's UUID (an interface may vanish while this reads). */
+function taggedTaps(): Map<string, string> {
+  const out = new Map<string, string>();
   for (const name of readdirSync('/sys/class/net')) {
     try {
-      if (readFileSync(`/sys/class/net/${name}/ifalias`, 'utf8').startsWith('virtkit:')) out.push(name);
+      const tag = readFileSync(`/sys/class/net/${name}/ifalias`, 'utf8').trim();
+      if (tag.startsWith('virtkit:')) out.set(name, tag.slice('virtkit:'.length));
     } catch {
-      // no ifalias
+      // no ifalias, or gone
     }
   }
   return out;
 }
 
-/** Taps made for domains of this root folder: tagged `virtkit:<uuid>` with a UUID stored under it. */
-function tapsOf(dir: string): string[] {
+/**
+ * Taps made for domains of this root folder: tagged `virtkit:<uuid>` with a UUID stored under it
+ * (other test files running at the same time make taps of their own).
+ */
+export function tapsOf(dir: string): string[] {
   const uuids = new Set<string>();
   const walk = (d: string): void => {
     let entries: import('node:fs').Dirent[];
@@ -124,7 +133,7 @@ function tapsOf(dir: string): string[] {
     }
   };
   walk(join(dir, 'state'));
-  return virtkitTaps().filter((t) => uuids.has(readFileSync(`/sys/class/net/${t}/ifalias`, 'utf8').trim().slice('virtkit:'.length)));
+  return [...taggedTaps()].filter(([, uuid]) => uuids.has(uuid)).map(([name]) => name);
 }
 
 /** A domain the test guest boots in: kernel + initrd, serial to `<dir>/<name>.serial`, virtio-scsi and qemu-xhci. */
