@@ -90,12 +90,18 @@ export class XdrReader {
     const n = this.uint();
     if (n > max) throw new XdrError(`string of ${n} bytes exceeds the limit of ${max}`);
     const at = this.#need(n + pad(n), 'string');
-    return utf8.decode(this.#buf.subarray(at, at + n));
+    const b = this.#buf;
+    // A byte-order mark is dropped, as the WHATWG decoder does; otherwise toString decodes the
+    // same (bad bytes as U+FFFD) without making a view of the bytes first.
+    if (n >= 3 && b[at] === 0xef && b[at + 1] === 0xbb && b[at + 2] === 0xbf) return utf8.decode(b.subarray(at, at + n));
+    return b.toString('utf8', at, at + n);
   }
 
   fixedOpaque(n: number): Buffer {
     const at = this.#need(n + pad(n), 'opaque');
-    return Buffer.from(this.#buf.subarray(at, at + n));
+    const out = Buffer.allocUnsafe(n);
+    this.#buf.copy(out, 0, at, at + n);
+    return out;
   }
 
   opaque(max: number): Buffer {

@@ -74,6 +74,19 @@ test('strings are limited by their UTF-8 bytes, short or long; a refused one lea
   r.end();
 });
 
+test('the reader decodes strings as the WHATWG UTF-8 decoder does: bad bytes become U+FFFD, a leading byte-order mark is dropped', () => {
+  const td = new TextDecoder('utf-8');
+  const cases = ['41c3', 'c0af41', 'eda080', 'f4908080', 'e282', 'efbbbf41', 'efbbbf', '41efbbbf42', 'ff', ''];
+  for (const h of cases) {
+    const bytes = Buffer.from(h, 'hex');
+    const w = new XdrWriter();
+    w.opaque(bytes, 100);
+    assert.equal(new XdrReader(Buffer.from(w.bytes())).string(100), td.decode(bytes), h);
+  }
+  assert.equal(reader('00000004 efbbbf41').string(10), 'A');
+  assert.equal(reader('00000002 c3a9 0000').string(10), 'é');
+});
+
 test('a reset writer starts over, in its buffer or in a new one', () => {
   const w = new XdrWriter(16);
   w.string('first message', 100);
