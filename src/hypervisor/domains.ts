@@ -119,16 +119,20 @@ export class FolderDomains implements DomainStore {
   readonly #events: EventLog;
   readonly #autostart: AutostartMarks;
   readonly #statusDiesWithHost: boolean;
+  readonly #stageCommits: boolean;
 
   /**
    * `statusDiesWithHost`: what the live status describes does not survive the host (QEMU processes,
    * their taps and runtime folders): a commit that changes only a running domain's status need not
    * make its rename durable before it returns (the data is flushed either way). After a power loss
    * the old and the new status say alike that the domain is no longer running.
+   * `stageCommits`: stage() writes ahead (worth it where calls wait on a real hypervisor; elsewhere
+   * a prediction the backend's runtime data overturns is only a wasted write).
    */
-  constructor(dir: string, options: StateStoreOptions & { statusDiesWithHost?: boolean } = {}) {
+  constructor(dir: string, options: StateStoreOptions & { statusDiesWithHost?: boolean; stageCommits?: boolean } = {}) {
     this.store = StateStore.open(dir, options);
     this.#statusDiesWithHost = options.statusDiesWithHost === true;
+    this.#stageCommits = options.stageCommits === true;
     this.#events = new EventLog(this.store.dir);
     this.#autostart = new AutostartMarks(this.store.dir);
   }
@@ -207,7 +211,7 @@ export class FolderDomains implements DomainStore {
   }
 
   stage(name: string, next: DomainObj): void {
-    this.store.stageDomain(name, recordOf(next));
+    if (this.#stageCommits) this.store.stageDomain(name, recordOf(next));
   }
 
   staged(name: string): Promise<void> {

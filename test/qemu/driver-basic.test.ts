@@ -104,6 +104,32 @@ describe('qemu:///session lifecycle and state, no guest OS', opts, () => {
     await dom2.undefine();
   });
 
+  test('a connection keeps the monitor between its calls and lets go at once when another client asks', async () => {
+    const conn = await root.open();
+    const dom = await conn.defineXML(guestDomain(root, 'handover', { kernel: false }));
+    await dom.create();
+    await dom.suspend();
+    const run = join(root.dir, 'run', readdirSync(join(root.dir, 'run'))[0]!);
+    const releaseSockets = () => readdirSync(run).filter((n) => n.startsWith('rel-'));
+    assert.equal(releaseSockets().length, 1, 'the idle holder listens for release requests');
+    // Well within the holder's idle hold (10 s): only a release can make these succeed in time.
+    const inTime = <T>(p: Promise<T>, what: string): Promise<T> =>
+      Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what}: the holder did not let go`)), 5000))]);
+    // Another connection (its own driver, as another process has) gets the monitor, then so does the first again.
+    const other = await root.open();
+    await inTime((await other.lookupByName('handover')).resume(), 'second connection');
+    assert.equal(releaseSockets().length, 1, 'one holder at a time');
+    await inTime(dom.suspend(), 'first connection again');
+    // A raw QMP client asking first (driver-helpers' monitorOf) gets it too.
+    const qmp = await inTime(monitorOf(root), 'raw client');
+    assert.equal((await qmp.execute('query-status')).status, 'paused');
+    qmp.close();
+    await other.close();
+    await dom.destroy();
+    assert.equal(existsSync(run), false);
+    await dom.undefine();
+  });
+
   test('kill -9 of QEMU: the domain is shut off, reason crashed, with a stopped/failed event', async () => {
     const conn = await root.open();
     const events: DomainEvent[] = [];

@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection, type OpenOptions } from '../../src/index.js';
+import { requestMonitorRelease } from '../../src/drivers/qemu/monitor.js';
 import { QmpClient } from '../../src/drivers/qemu/qmp/client.js';
 import { privateDir, testGuest } from './helpers.js';
 
@@ -157,12 +158,14 @@ export function guestDomain(root: QemuRoot, name: string, opts: { devices?: stri
 </domain>`;
 }
 
-/** A raw QMP connection to a running domain's monitor (when the driver is not holding it). */
+/** A raw QMP connection to a running domain's monitor, asking a driver that holds it to let go (after its call in progress). */
 export async function monitorOf(root: QemuRoot): Promise<QmpClient> {
   const run = join(root.dir, 'run');
   const dirs = readdirSync(run).filter((d) => d.startsWith('domain-'));
   if (dirs.length !== 1) throw new Error(`expected one running domain under ${run}, found ${dirs.join(' ')}`);
-  return QmpClient.connect(join(run, dirs[0]!, 'monitor.sock'), { timeoutMs: 15_000 });
+  const socket = join(run, dirs[0]!, 'monitor.sock');
+  requestMonitorRelease(socket);
+  return QmpClient.connect(socket, { timeoutMs: 15_000 });
 }
 
 /** Runs a script in a separate Node process (tsx), returning its exit code/signal and output. */

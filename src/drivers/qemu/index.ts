@@ -52,8 +52,9 @@ export async function openQemuDriver(uri: string, parsed: ParsedUri, options: Op
   } catch {
     // No QEMU installed: the connection still opens (as libvirt's does); starting a domain will say why it cannot.
   }
-  // A running domain's status describes QEMU processes, taps and runtime folders, none of which outlive the host.
-  const store = new FolderDomains(paths.store, { statusDiesWithHost: true });
+  // A running domain's status describes QEMU processes, taps and runtime folders, none of which outlive the host;
+  // hot-plug calls wait on QEMU, time enough to write their commits ahead.
+  const store = new FolderDomains(paths.store, { statusDiesWithHost: true, stageCommits: true });
   return new Engine({
     uri,
     store,

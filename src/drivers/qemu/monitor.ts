@@ -1,12 +1,22 @@
 /**
  * This process's monitor connection to one running QEMU. QEMU's QMP socket serves one client at a
- * time, and processes share domains (CLI, library, daemon), so a connection is held only while it is
- * used: during a backend call, and while an unplug answer is awaited (at most the unplug timeout);
- * then it is released after a short linger, and the next process can connect. What QEMU reports
- * meanwhile (DEVICE_DELETED, guest refusals, SHUTDOWN, QEMU exiting) is buffered for the engine's next
- * reconcile and announced with `changed()`. Anything missed while disconnected is recovered from
- * QEMU's state by reconcile (qom-list, the pid, the log), so events are a speed-up, never the truth.
+ * time, and processes share domains (CLI, library, daemon). A process keeps the connection across
+ * its calls (the next call saves the connect: socket, greeting, capabilities), but gives it up as
+ * soon as anyone else asks: while it holds the monitor it listens on a socket of its own in the
+ * domain's runtime folder (`rel-*`, see MonitorHandover), and a process about to connect first
+ * pokes every such socket there; the holder closes its connection at once (after the call in
+ * progress, if any), and QEMU greets the next client. Unasked, an idle connection goes after
+ * IDLE_HOLD_MS, so a client that does not poke (a raw QMP tool) waits at most that long.
+ *
+ * What QEMU reports meanwhile (DEVICE_DELETED, guest refusals, SHUTDOWN, QEMU exiting) is buffered
+ * for the engine's next reconcile and announced with `changed()`. Anything missed while
+ * disconnected is recovered from QEMU's state by reconcile (qom-list, the pid, the log), so events
+ * are a speed-up, never the truth.
  */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { connect as netConnect, createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
 import { ErrorCode, virtError } from '../../errors.js';
 import { QmpClient } from './qmp/client.js';
 import type { QmpEvent } from './qmp/protocol.js';
@@ -15,13 +25,51 @@ export interface MonitorOptions {
   socket: string;
   /** Called when something arrived that the engine should reconcile. */
   changed: () => void;
-  /** How long an idle connection stays open (ms). */
+  /** How long an idle connection stays open when nobody asks for it (ms; default IDLE_HOLD_MS). */
   lingerMs?: number;
   /** How long to wait for the monitor (another process may hold it). */
   connectTimeoutMs?: number;
 }
 
-const DEFAULT_LINGER_MS = 150;
+/** How long an idle connection is kept when nobody asks for the monitor. */
+const IDLE_HOLD_MS = 10_000;
+
+/** Release sockets: `rel-` and 7 hex digits, no longer than `monitor.sock` (so they fit where it fits). */
+const RELEASE_SOCKET_RE = /^rel-[0-9a-f]{7}$/;
+/** While waiting for QEMU's greeting, the runtime folder is looked at again this often (a holder that appeared meanwhile). */
+const POKE_INTERVAL_MS = 50;
+
+/**
+ * Asks whoever holds the monitor of the QEMU whose socket is `monitorSocket` to let go of it:
+ * connects to each release socket in its folder (the connection is the request). A socket nobody
+ * listens on any more (its process was killed) is removed. Returns the names poked.
+ */
+export function requestMonitorRelease(monitorSocket: string, skip: ReadonlySet<string> = new Set()): string[] {
+  const dir = dirname(monitorSocket);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => RELEASE_SOCKET_RE.test(n) && !skip.has(n));
+  } catch {
+    return [];
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    const sock = netConnect(path);
+    sock.unref();
+    sock.on('connect', () => sock.end());
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      // Names are never reused: a socket without a listener belongs to a process that is gone.
+      if (err.code === 'ECONNREFUSED') {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Removed already.
+        }
+      }
+    });
+  }
+  return names;
+}
 
 export class MonitorSession {
   readonly #options: MonitorOptions;
@@ -29,6 +77,10 @@ export class MonitorSession {
   #connecting: Promise<QmpClient> | undefined;
   #busy = 0;
   #linger: NodeJS.Timeout | undefined;
+  /** Where this process takes requests to let go of the monitor, while it holds it. */
+  #listener: { server: Server; name: string } | undefined;
+  /** Another client asked for the monitor: close as soon as no call uses it. */
+  #released = false;
   /** Aliases whose DEVICE_DELETED we wait for, with the time we stop holding the monitor for them. */
   readonly #watching = new Map<string, number>();
   /** Unplug answers that arrived and the engine has not collected yet. */
@@ -96,9 +148,14 @@ export class MonitorSession {
   close(): void {
     clearTimeout(this.#linger);
     this.#watching.clear();
+    // A removal heard but not yet applied may be about an alias another process has reused by the
+    // time this one looks again (the fast path trusts what was heard): reconcile's full look (qom-list)
+    // finds the removal anyway. A refusal leaves no trace in QEMU's state: it is kept.
+    for (const [alias, answer] of this.answers) if (answer === 'removed') this.answers.delete(alias);
     const q = this.#qmp;
     this.#qmp = undefined;
     q?.close();
+    this.#stopListening();
   }
 
   async #connect(): Promise<QmpClient> {
@@ -106,22 +163,35 @@ export class MonitorSession {
     if (this.#connecting) return this.#connecting;
     this.#connecting = (async () => {
       let qmp: QmpClient;
+      // Ask the holder, if any, to let go; again for a holder that appears while QEMU has not greeted us.
+      const poked = new Set<string>();
+      const poke = (): void => {
+        for (const name of requestMonitorRelease(this.#options.socket, poked)) poked.add(name);
+      };
+      poke();
+      const poker = setInterval(poke, POKE_INTERVAL_MS);
+      poker.unref();
       try {
         qmp = await QmpClient.connect(this.#options.socket, { timeoutMs: this.#options.connectTimeoutMs ?? 15_000 });
       } catch (err) {
         const busy = (err as { code?: number }).code === ErrorCode.OPERATION_TIMEOUT;
         throw busy ? virtError(ErrorCode.OPERATION_TIMEOUT, `QEMU monitor '${this.#options.socket}' is busy (held by another process)`) : err;
+      } finally {
+        clearInterval(poker);
       }
       qmp.on((e) => this.#onEvent(e));
       void qmp.closed.then(() => {
         if (this.#qmp !== qmp) return; // released by us
         this.#qmp = undefined;
+        this.#stopListening();
         if (!this.expectingExit) {
           this.lostConnection = true;
           this.#options.changed();
         }
       });
       this.#qmp = qmp;
+      this.#released = false;
+      this.#listen();
       return qmp;
     })();
     try {
@@ -149,16 +219,44 @@ export class MonitorSession {
     }
   }
 
-  /** Releases the connection after the linger if nothing needs it; re-arms for the earliest watch deadline. */
+  /** Takes requests to let go of the monitor (requestMonitorRelease) while this process holds it. */
+  #listen(): void {
+    this.#stopListening();
+    const name = `rel-${randomBytes(4).toString('hex').slice(0, 7)}`;
+    const server = createServer((sock) => {
+      sock.destroy();
+      this.#released = true;
+      if (this.#busy === 0) this.close();
+    });
+    server.on('error', () => {
+      // Without it, other processes wait for the idle hold to end: slower, not wrong.
+      if (this.#listener?.server === server) this.#listener = undefined;
+    });
+    server.listen(join(dirname(this.#options.socket), name));
+    server.unref();
+    this.#listener = { server, name };
+  }
+
+  #stopListening(): void {
+    // Closing a listening unix socket removes its file.
+    this.#listener?.server.close();
+    this.#listener = undefined;
+  }
+
+  /** Releases the connection after the idle hold if nothing needs it (at once when asked); re-arms for the earliest watch deadline. */
   #scheduleRelease(): void {
     clearTimeout(this.#linger);
     if (this.#busy > 0 || !this.#qmp) return;
+    if (this.#released) {
+      this.close();
+      return;
+    }
     // Idle: the connection waits for events but does not keep the process alive.
     this.#qmp.keepAlive(false);
     const now = Date.now();
     for (const [alias, until] of this.#watching) if (until <= now) this.#watching.delete(alias);
     const watchUntil = Math.max(0, ...this.#watching.values());
-    const delay = Math.max(this.#options.lingerMs ?? DEFAULT_LINGER_MS, watchUntil - now);
+    const delay = Math.max(this.#options.lingerMs ?? IDLE_HOLD_MS, watchUntil - now);
     this.#linger = setTimeout(() => {
       if (this.#busy > 0) return;
       if ([...this.#watching.values()].some((u) => u > Date.now())) {
