@@ -3,12 +3,16 @@
  * goes through typed getters; edits change the tree, so formatting is a plain
  * serialize and nothing virtkit does not model is ever lost or reordered.
  */
-import { el, serializeXml, serializeXmlBytes, type XmlElement } from '../xml/index.js';
+import { el, serializeXml, serializeXmlBytes, type XmlElement, type XmlNode } from '../xml/index.js';
 import { readDevice, type DeviceDef } from './devices/index.js';
 import { DOMAIN_ORDER, DEVICES_ORDER } from './devices/kinds.js';
 import { readDisk, type DiskDef } from './devices/disk.js';
 import { readInterface, type InterfaceDef } from './devices/interface.js';
 import { readController, type ControllerDef } from './devices/controller.js';
+import { DeviceIndex } from './device-index.js';
+
+/** Rank of each device kind in libvirt's formatter order. */
+const DEVICE_RANK = new Map<string, number>(DEVICES_ORDER.map((n, i) => [n, i]));
 
 export interface OsDef {
   type: string;
@@ -22,6 +26,8 @@ export interface OsDef {
 
 export class DomainDef {
   readonly root: XmlElement;
+  /** Set by withDeviceIndex: device lookups read it instead of walking `<devices>`. */
+  #index: DeviceIndex | undefined;
 
   constructor(root: XmlElement) {
     this.root = root;
@@ -108,9 +114,40 @@ export class DomainDef {
     return created;
   }
 
+  /**
+   * Runs `fn` with device lookups (elementsNamed, deviceElements, elementsOfKinds) served by an index
+   * of `<devices>` built once, for code that looks devices up many times (define's normalization).
+   * addDevice keeps the index current; code that rearranges `<devices>` children itself must call
+   * reindexDevices() afterwards.
+   */
+  withDeviceIndex<T>(fn: () => T): T {
+    if (this.#index) return fn();
+    this.#index = this.#newIndex();
+    try {
+      return fn();
+    } finally {
+      this.#index = undefined;
+    }
+  }
+
+  /** Re-reads `<devices>` into the index, after code moved, replaced or removed its children directly. */
+  reindexDevices(): void {
+    if (this.#index) this.#index = this.#newIndex();
+  }
+
+  #newIndex(): DeviceIndex {
+    return new DeviceIndex(() => this.root.child('devices'));
+  }
+
   /** Every device element, in document order (without `<emulator>`). */
   deviceElements(): XmlElement[] {
+    if (this.#index) return this.#index.all().slice();
     return (this.root.child('devices')?.elements() ?? []).filter((e) => e.name !== 'emulator');
+  }
+
+  /** The device elements of these kinds, kind by kind in this order, each kind in document order. */
+  elementsOfKinds(kinds: readonly string[]): XmlElement[] {
+    return (this.#index ?? this.#newIndex()).ofKinds(kinds);
   }
 
   devices(): DeviceDef[] {
@@ -127,6 +164,7 @@ export class DomainDef {
   }
   /** Device elements named `name` (cheap: no typed view is built). */
   elementsNamed(name: string): XmlElement[] {
+    if (this.#index) return this.#index.named(name).slice();
     return this.root.child('devices')?.elements(name) ?? [];
   }
   /** Whether a controller of this type (and index) exists, without building typed views. */
@@ -150,18 +188,26 @@ export class DomainDef {
   addDevice(dev: XmlElement): void {
     const devices = this.devicesElement();
     const kids = devices.children;
-    let lastSame = -1;
-    for (let i = 0; i < kids.length; i++) {
-      const c = kids[i]!;
-      if (c.kind === 'element' && c.name === dev.name) lastSame = i;
+    let at = -1;
+    if (this.#index) {
+      const same = this.#index.named(dev.name);
+      if (same.length > 0) at = kids.indexOf(same[same.length - 1]!) + 1;
+    } else {
+      for (let i = kids.length - 1; i >= 0 && at < 0; i--) {
+        const c = kids[i]!;
+        if (c.kind === 'element' && c.name === dev.name) at = i + 1;
+      }
     }
-    if (lastSame >= 0) kids.splice(lastSame + 1, 0, dev);
-    else devices.insertOrdered(dev, DEVICES_ORDER as readonly string[]);
+    if (at < 0) at = orderedPosition(kids, dev.name);
+    kids.splice(at, 0, dev);
+    this.#index?.addedLast(dev);
   }
 
   /** Removes a device element; returns whether it was there. */
   removeDevice(dev: XmlElement): boolean {
-    return this.root.child('devices')?.remove(dev) ?? false;
+    const removed = this.root.child('devices')?.remove(dev) ?? false;
+    if (removed) this.reindexDevices();
+    return removed;
   }
 
   clone(): DomainDef {
@@ -176,4 +222,19 @@ export class DomainDef {
   toUtf8(): Buffer {
     return serializeXmlBytes(this.root);
   }
+}
+
+/**
+ * Where a device of a kind `<devices>` does not have yet goes: before the first element of a kind
+ * libvirt prints later (as XmlElement.insertOrdered with DEVICES_ORDER; unknown names go last).
+ */
+function orderedPosition(kids: readonly XmlNode[], name: string): number {
+  const rank = DEVICE_RANK.get(name);
+  if (rank !== undefined) {
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i]!;
+      if (c.kind === 'element' && (DEVICE_RANK.get(c.name) ?? -1) > rank) return i;
+    }
+  }
+  return kids.length;
 }

@@ -28,9 +28,12 @@ export function parseDomainXml(xml: string, options: DefaultsOptions = {}): Doma
  * can tell what the XML stated from what define added (declarative devices).
  */
 export function normalizeDomainDef(def: DomainDef, options: DefaultsOptions = {}): DomainDef {
-  normalizeUnchecked(def, options);
-  validateDevicesTogether(def);
-  return def;
+  // One index of <devices> serves every lookup of the normalization and the checks.
+  return def.withDeviceIndex(() => {
+    normalizeUnchecked(def, options);
+    validateDevicesTogether(def);
+    return def;
+  });
 }
 
 /**
@@ -38,9 +41,11 @@ export function normalizeDomainDef(def: DomainDef, options: DefaultsOptions = {}
  * bytes (toUtf8() of the definition as returned) come back with it instead of a second format.
  */
 export function parseDomainXmlFormatted(xml: string, options: DefaultsOptions = {}): { def: DomainDef; utf8: Buffer } {
-  const def = normalizeUnchecked(new DomainDef(parseXml(xml, { source: 'domain definition' })), options);
-  const utf8 = validateDevicesTogetherFormatted(def);
-  return { def, utf8 };
+  const def = new DomainDef(parseXml(xml, { source: 'domain definition' }));
+  return def.withDeviceIndex(() => {
+    normalizeUnchecked(def, options);
+    return { def, utf8: validateDevicesTogetherFormatted(def) };
+  });
 }
 
 /** normalizeDomainDef without its last step, the checks across devices. */

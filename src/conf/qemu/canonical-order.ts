@@ -38,6 +38,7 @@ export function sortControllers(def: DomainDef): void {
   const devices = def.devicesElement();
   let k = 0;
   devices.children = devices.children.map((n) => (n.kind === 'element' && n.name === 'controller' ? list[k++]! : n));
+  def.reindexDevices();
 }
 
 /** Sorts `<devices>` children by kind (stable), moving a primary video card first among videos. */
@@ -76,4 +77,5 @@ export function canonicalDeviceOrder(def: DomainDef): void {
   const rank = (e: XmlElement): number => RANK.get(e.name) ?? DEVICES_ORDER.length;
   const order = groups.map((g, i) => ({ g, i })).sort((a, b) => rank(a.g.el) - rank(b.g.el) || a.i - b.i);
   devices.children = [...order.flatMap(({ g }) => [...g.lead, g.el]), ...lead];
+  def.reindexDevices();
 }

@@ -35,8 +35,10 @@ export function consoleCompat(def: DomainDef): XmlElement | undefined {
   if (serials.length > 0 && STUB_FOR.has(targetType(serials[0]!))) {
     const stub = el('console', { type: 'pty' }, el('target', { type: 'serial' }));
     const devices = def.devicesElement();
-    if (first) devices.children.splice(devices.children.indexOf(first), 0, stub);
-    else def.addDevice(stub);
+    if (first) {
+      devices.children.splice(devices.children.indexOf(first), 0, stub);
+      def.reindexDevices();
+    } else def.addDevice(stub);
   }
   return undefined;
 }
@@ -47,6 +49,7 @@ export function mirrorSerialConsoles(def: DomainDef): void {
   const serials = def.elementsNamed('serial');
   const consoles = def.elementsNamed('console');
   const devices = def.devicesElement();
+  let replaced = false;
   consoles.forEach((c, n) => {
     const t = targetType(c);
     if ((t !== undefined && t !== 'serial') || n >= serials.length) return;
@@ -58,5 +61,7 @@ export function mirrorSerialConsoles(def: DomainDef): void {
       else copy.append(child.clone());
     }
     devices.children[devices.children.indexOf(c)] = copy;
+    replaced = true;
   });
+  if (replaced) def.reindexDevices();
 }

@@ -33,9 +33,14 @@ import { assignControllerIndexes, assignIsaSerialPorts } from './indexes.js';
 import { devicesInIterateOrder } from './iterate-order.js';
 
 export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
+  def.withDeviceIndex(() => normalize(def, host));
+}
+
+function normalize(def: DomainDef, host: QemuHost): void {
   const devices = def.devicesElement();
   if (!devices.child('emulator')) {
     devices.insert(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)), 0);
+    def.reindexDevices();
   }
   const ctx: QemuContext = qemuContext(def, host);
   parseNormalize(def);

@@ -60,6 +60,7 @@ function primaryVideoFirst(def: DomainDef): void {
   const kids = devices.children;
   kids.splice(kids.indexOf(videos[primary]!), 1);
   kids.splice(kids.indexOf(videos[0]!), 0, videos[primary]!);
+  def.reindexDevices();
 }
 
 export function parseNormalize(def: DomainDef): void {
