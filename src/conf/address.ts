@@ -1,6 +1,6 @@
 /** Device `<address>` elements: PCI and drive addresses, read, compared and written in libvirt's notation. */
 import { ErrorCode, virtError } from '../errors.js';
-import { el, type XmlElement } from '../xml/index.js';
+import { XmlElement } from '../xml/index.js';
 
 export interface PciAddress {
   domain: number;
@@ -50,6 +50,19 @@ export function addressElement(dev: XmlElement): XmlElement | undefined {
   return dev.child('address');
 }
 
+/**
+ * A device's PCI address as one number (pciAddressNumber), -1 without `<address type='pci'>`; the same
+ * checks as readPciAddress, without building an object (the PCI pass reads every device's address).
+ */
+export function pciAddressNumberOf(dev: XmlElement): number {
+  const a = dev.child('address');
+  if (a?.attr('type') !== 'pci') return -1;
+  const domain = num(a.attr('domain'), 'PCI domain', 0xffff);
+  const bus = num(a.attr('bus'), 'PCI bus', 0xff);
+  const slot = num(a.attr('slot'), 'PCI slot', 0x1f);
+  return ((domain * 256 + bus) * 32 + slot) * 8 + num(a.attr('function'), 'PCI function', 7);
+}
+
 /** PCI address of a device, when it has `<address type='pci'>`. Throws XML_ERROR for out-of-range fields. */
 export function readPciAddress(dev: XmlElement): PciAddress | undefined {
   const a = dev.child('address');
@@ -77,6 +90,10 @@ export function readDriveAddress(dev: XmlElement): DriveAddress | undefined {
 
 const hex = (n: number, width: number): string => '0x' + n.toString(16).padStart(width, '0');
 
+/** `0x00`..`0xff`: bus and slot numbers as printed, made once (every define writes several). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, n) => hex(n, 2));
+const hex2 = (n: number): string => HEX2[n] ?? hex(n, 2);
+
 /** `0000:00:03.0`, as libvirt prints PCI addresses in messages. */
 export function formatPciAddress(a: PciAddress): string {
   return `${a.domain.toString(16).padStart(4, '0')}:${a.bus.toString(16).padStart(2, '0')}:${a.slot.toString(16).padStart(2, '0')}.${a.function}`;
@@ -88,18 +105,25 @@ export function pciAddressNumber(a: PciAddress): number {
 }
 
 export function pciAddressElement(a: PciAddress): XmlElement {
-  return el('address', {
-    type: 'pci',
-    domain: hex(a.domain, 4),
-    bus: hex(a.bus, 2),
-    slot: hex(a.slot, 2),
-    function: hex(a.function, 1),
-    multifunction: a.multifunction,
-  });
+  const attrs: [string, string][] = [
+    ['type', 'pci'],
+    ['domain', a.domain === 0 ? '0x0000' : hex(a.domain, 4)],
+    ['bus', hex2(a.bus)],
+    ['slot', hex2(a.slot)],
+    ['function', hex(a.function, 1)],
+  ];
+  if (a.multifunction !== undefined) attrs.push(['multifunction', a.multifunction]);
+  return new XmlElement('address', attrs);
 }
 
 export function driveAddressElement(a: DriveAddress): XmlElement {
-  return el('address', { type: 'drive', controller: a.controller, bus: a.bus, target: a.target, unit: a.unit });
+  return new XmlElement('address', [
+    ['type', 'drive'],
+    ['controller', String(a.controller)],
+    ['bus', String(a.bus)],
+    ['target', String(a.target)],
+    ['unit', String(a.unit)],
+  ]);
 }
 
 /** A comparable key for any address (type plus its attributes in a fixed order). */

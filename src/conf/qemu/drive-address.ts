@@ -5,7 +5,7 @@
  */
 import { ErrorCode, virtError } from '../../errors.js';
 import type { XmlElement } from '../../xml/index.js';
-import { driveAddressElement } from '../address.js';
+import { type DriveAddress, driveAddressElement } from '../address.js';
 import { setAddress } from '../devices/common.js';
 import { diskNameToIndex } from '../disk-names.js';
 import type { DomainDef } from '../domain.js';
@@ -16,20 +16,21 @@ export function assignDriveAddress(def: DomainDef, disk: XmlElement): void {
   const dev = target?.attr('dev') ?? '';
   const idx = diskNameToIndex(dev);
   if (idx === undefined) throw virtError(ErrorCode.XML_ERROR, `Unknown disk name '${dev}' and no address specified`);
-  let a: { controller: number; bus: number; unit: number } | undefined;
+  // Addresses are written whole: adding a property to a spread copy ({ ...a, target }) is slow in V8.
+  let a: DriveAddress | undefined;
   switch (target?.attr('bus')) {
     case 'scsi':
-      a = { controller: Math.floor(idx / 7), bus: 0, unit: idx % 7 };
+      a = { controller: Math.floor(idx / 7), bus: 0, target: 0, unit: idx % 7 };
       break;
     case 'ide':
-      a = { controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), unit: idx % 2 };
+      a = { controller: Math.floor(idx / 4), bus: Math.floor((idx % 4) / 2), target: 0, unit: idx % 2 };
       break;
     case 'sata':
-      a = { controller: Math.floor(idx / 6), bus: 0, unit: idx % 6 };
+      a = { controller: Math.floor(idx / 6), bus: 0, target: 0, unit: idx % 6 };
       break;
     case 'fdc':
-      a = { controller: Math.floor(idx / 2), bus: 0, unit: idx % 2 };
+      a = { controller: Math.floor(idx / 2), bus: 0, target: 0, unit: idx % 2 };
       break;
   }
-  if (a) setAddress(disk, driveAddressElement({ ...a, target: 0 }));
+  if (a) setAddress(disk, driveAddressElement(a));
 }

@@ -9,7 +9,7 @@
  */
 import { ErrorCode, virtError } from '../../errors.js';
 import { el, type XmlElement } from '../../xml/index.js';
-import { pciAddressElement, readPciAddress, type PciAddress } from '../address.js';
+import { pciAddressElement, pciAddressNumberOf, readPciAddress, type PciAddress } from '../address.js';
 import { hasCap } from '../caps/machines.js';
 import { CAP } from '../caps/flags.js';
 import type { QemuCaps } from '../caps/types.js';
@@ -17,7 +17,7 @@ import type { DomainDef } from '../domain.js';
 import { busOf, type PciAddressSet as AddressSet, PciAddressSet } from './pci-bus.js';
 import { Connect, type ConnectContext, deviceConnect } from './pci-connect.js';
 import { devicesInIterateOrder } from './iterate-order.js';
-import { isI440fx, isQ35 } from './machine-kind.js';
+import { machineIsI440fx, machineIsQ35 } from './machine-kind.js';
 import { own } from '../../shared/own.js';
 
 /** A device and what it can plug into. */
@@ -43,10 +43,7 @@ function present(dev: XmlElement): PciAddress | undefined {
 
 /** libvirt picks an address when there is none, or a PCI one of all zeros. */
 function wanted(dev: XmlElement): boolean {
-  const a = dev.child('address');
-  if (!a) return true;
-  if (a.attr('type') !== 'pci') return false;
-  return isEmpty(readPciAddress(dev)!);
+  return !dev.child('address') || pciAddressNumberOf(dev) === 0;
 }
 
 function setPci(dev: XmlElement, a: PciAddress): void {
@@ -123,7 +120,8 @@ function createSet(def: DomainDef, caps: QemuCaps | undefined, nbuses: number, d
   return set;
 }
 
-const at = (slot: number, fn = 0): PciAddress => ({ domain: 0, bus: 0, slot, function: fn });
+/** An address on bus 0; made whole (a property added to a spread copy, { ...at(s), multifunction }, is slow in V8). */
+const at = (slot: number, fn = 0, multifunction?: string): PciAddress => ({ domain: 0, bus: 0, slot, function: fn, multifunction });
 
 /** The PIIX3's fixed functions (IDE 1.1, USB 1.2, ISA 1.0, bridge 1.3) and the primary video card at slot 2. */
 function placePiix3(def: DomainDef, set: AddressSet, list: Info[]): void {
@@ -179,7 +177,7 @@ function placeQ35(def: DomainDef, set: AddressSet, list: Info[]): void {
       const slot = !set.slotInUse(at(0x1d)) ? 0x1d : !set.slotInUse(at(0x1a)) ? 0x1a : undefined;
       if (slot !== undefined) {
         set.reserve(at(slot), flags);
-        setPci(c, { ...at(slot), multifunction: 'on' });
+        setPci(c, at(slot, 0, 'on'));
       }
     } else if (type === 'pci' && c.attr('model') === 'dmi-to-pci-bridge' && !c.child('address')) {
       if (!set.slotInUse(at(0x1e))) {
@@ -207,31 +205,24 @@ function virtErrorInternal(message: string): Error {
 }
 
 function placeChipset(def: DomainDef, set: AddressSet, list: Info[]): void {
-  if (isI440fx(def)) placePiix3(def, set, list);
-  if (isQ35(def)) placeQ35(def, set, list);
+  const machine = def.machine;
+  const arch = def.arch;
+  if (machineIsI440fx(machine, arch)) placePiix3(def, set, list);
+  else if (machineIsQ35(machine, arch)) placeQ35(def, set, list);
 }
 
 /** Gives a device the next free address (in a dry run only the slot is taken). */
-function take(set: AddressSet, info: Info, fn = -1): PciAddress | undefined {
-  if (!info.flags) return undefined;
-  const a = set.reserveNext(info.flags, fn);
-  if (!set.dryRun) setPci(info.el, a);
-  return a;
+function take(set: AddressSet, dev: XmlElement, flags: number): void {
+  if (!flags) return;
+  const a = set.reserveNext(flags);
+  if (!set.dryRun) setPci(dev, a);
 }
 
 /** qemuDomainAssignDevicePCISlots: every device still without an address, by class. */
-function assignSlots(def: DomainDef, set: AddressSet, list: Info[]): void {
-  const info = new Map(list.map((i) => [i.el, i]));
-  // Only addresses change below, never the device list: one scan of <devices> serves every class.
-  const byName = new Map<string, XmlElement[]>();
-  for (const e of def.deviceElements()) {
-    const same = byName.get(e.name);
-    if (same) same.push(e);
-    else byName.set(e.name, [e]);
-  }
-  const named = (name: string): XmlElement[] => byName.get(name) ?? [];
+function assignSlots(def: DomainDef, set: AddressSet, ctx: ConnectContext): void {
+  const named = (name: string): XmlElement[] => def.elementsNamed(name);
   const next = (e: XmlElement): void => {
-    if (wanted(e)) take(set, info.get(e)!);
+    if (wanted(e)) take(set, e, deviceConnect(e, ctx));
   };
   const controllers = named('controller');
   for (const c of controllers) {
@@ -253,17 +244,17 @@ function assignSlots(def: DomainDef, set: AddressSet, list: Info[]): void {
     if (type === 'scsi' && model === 'ncr53c90') continue;
     if (!wanted(c)) continue;
     if (type === 'usb' && model !== undefined && USB2.has(model)) {
-      placeUsb2(controllers, set, info.get(c)!);
+      placeUsb2(controllers, set, c, deviceConnect(c, ctx));
       continue;
     }
-    take(set, info.get(c)!);
+    take(set, c, deviceConnect(c, ctx));
   }
   for (const d of named('disk')) {
     if (d.child('target')?.attr('bus') !== 'virtio') continue;
     const type = d.child('address')?.attr('type');
     if (present(d) || type === 'ccw' || type === 'virtio-mmio') continue;
     if (!wanted(d)) throw virtError(ErrorCode.CONFIG_UNSUPPORTED, `virtio disk cannot have an address of type '${type}'`);
-    take(set, info.get(d)!);
+    take(set, d, deviceConnect(d, ctx));
   }
   const hostdevs = [...named('interface').filter((n) => n.attr('type') === 'hostdev'), ...named('hostdev')];
   for (const h of hostdevs) {
@@ -273,8 +264,7 @@ function assignSlots(def: DomainDef, set: AddressSet, list: Info[]): void {
       const type = h.attr('type');
       if (type !== 'pci' && type !== 'scsi_host' && !(type === 'mdev' && h.attr('model') === 'vfio-pci')) continue;
     }
-    const flags = h.name === 'interface' ? hostdevFlags(def) : info.get(h)!.flags;
-    take(set, { el: h, flags });
+    take(set, h, h.name === 'interface' ? hostdevFlags(def) : deviceConnect(h, ctx));
   }
   for (const m of named('memballoon')) if (m.attr('model') !== 'none') next(m);
   for (const r of named('rng')) next(r);
@@ -300,20 +290,19 @@ function hostdevFlags(def: DomainDef): number {
 }
 
 /** ICH9 USB2 controllers of one index share a slot: EHCI at function 7, UHCI1-3 at 0-2. */
-function placeUsb2(controllers: XmlElement[], set: AddressSet, info: Info): void {
-  const c = info.el;
+function placeUsb2(controllers: XmlElement[], set: AddressSet, c: XmlElement, flags: number): void {
   const model = c.attr('model');
   const fn = model === 'ich9-ehci1' ? 7 : model === 'ich9-uhci1' ? 0 : model === 'ich9-uhci2' ? 1 : 2;
   const multi = model === 'ich9-uhci1' ? 'on' : undefined;
   const sibling = controllers.find((o) => o.attr('type') === 'usb' && USB2.has(o.attr('model') ?? '') && index(o) === index(c) && present(o));
   if (sibling) {
     const a = { ...present(sibling)!, function: fn, multifunction: multi };
-    set.reserve(a, info.flags);
+    set.reserve(a, flags);
     setPci(c, a);
     return;
   }
-  const a = set.reserveNext(info.flags, fn);
-  if (!set.dryRun) setPci(c, { ...a, multifunction: multi });
+  const a = set.reserveNext(flags, fn);
+  if (!set.dryRun) setPci(c, { domain: a.domain, bus: a.bus, slot: a.slot, function: a.function, multifunction: multi });
 }
 
 function addController(def: DomainDef, model: string, idx: number): XmlElement {
@@ -358,7 +347,7 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
     if (!mayGrow(def, list, nbuses)) {
       const set = createSet(def, caps, nbuses, false, list);
       placeChipset(def, set, list);
-      assignSlots(def, set, list);
+      assignSlots(def, set, ctx);
       markMultifunction(def);
       for (const c of pciControllers(def)) controllerDefaults(def, c, caps);
       return;
@@ -369,7 +358,7 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
       // Keep one slot free for a bridge a later hot-plug may need.
       dry.reserveNext(Connect.AUTOASSIGN | Connect.PCI_DEVICE);
     }
-    assignSlots(def, dry, list);
+    assignSlots(def, dry, ctx);
     if (maxIdx <= 0 && dry.buses.length > maxIdx + 1 && rootModel(def) === 'pcie-root') {
       // libvirt manages this guest's PCIe topology: leave one empty root port for hot-plug.
       dry.reserveNext(Connect.AUTOASSIGN | Connect.PCIE_DEVICE);
@@ -388,7 +377,7 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
   const list = infos(def, ctx);
   const set = createSet(def, caps, nbuses, false, list);
   placeChipset(def, set, list);
-  assignSlots(def, set, list);
+  assignSlots(def, set, ctx);
   markMultifunction(def);
   for (const c of pciControllers(def)) controllerDefaults(def, c, caps);
 }
@@ -398,10 +387,11 @@ function markMultifunction(def: DomainDef): void {
   const zero = new Map<number, XmlElement>();
   const multi = new Set<number>();
   for (const e of def.deviceElements()) {
-    const a = present(e);
-    if (!a) continue;
-    const key = (a.domain * 256 + a.bus) * 32 + a.slot;
-    if (a.function === 0) {
+    // 0 is the all-zero address, which is no address.
+    const n = pciAddressNumberOf(e);
+    if (n <= 0) continue;
+    const key = Math.floor(n / 8);
+    if (n % 8 === 0) {
       if (!zero.has(key)) zero.set(key, e);
     } else multi.add(key);
   }
