@@ -151,6 +151,43 @@ describe('virtkitd protocol', () => {
     live.close();
   });
 
+  test('replies queued while a client is slow to read arrive whole and in order (the output buffer is not reused under them)', async () => {
+    // A daemon of its own: the suite's queue bound is small on purpose.
+    const own = await startInProcess();
+    const c = await opened(own.socket);
+    try {
+      // Different descriptions, so a reply overwritten by a later one would show.
+      const doms = [];
+      for (let i = 0; i < 3; i++) {
+        const xml = domainXml(`queued${i}`, `<description>${String(i).repeat(30_000)}</description>`);
+        doms.push(P.DOMAIN_DEFINE_XML.ret.decode((await call(c, P.DOMAIN_DEFINE_XML, { xml })).payload).dom);
+      }
+      c.socket.pause();
+      const first = ++serial;
+      serial += 24;
+      // 24 replies of ~30 KB: more than the socket takes at once, so most wait in the daemon's queue.
+      for (let i = 0; i < 24; i++) c.send({ proc: P.DOMAIN_GET_XML_DESC.proc, serial: first + i }, P.DOMAIN_GET_XML_DESC.args, { dom: doms[i % 3]!, flags: 0 });
+      await new Promise((r) => setTimeout(r, 300));
+      c.socket.resume();
+      const ours = (fs: typeof c.frames) => fs.filter((f) => f.header.serial >= first && f.header.serial < first + 24);
+      await c.until((fs) => ours(fs).length === 24);
+      const replies = ours(c.frames);
+      assert.deepEqual(
+        replies.map((f) => f.header.serial),
+        Array.from({ length: 24 }, (_, i) => first + i),
+      );
+      for (const [i, f] of replies.entries()) {
+        assert.equal(f.header.status, 0);
+        const { xml } = P.DOMAIN_GET_XML_DESC.ret.decode(f.payload);
+        f.payload.end();
+        assert.ok(xml.includes(`<description>${String(i % 3).repeat(30_000)}</description>`), `reply ${i} is domain queued${i % 3}'s`);
+      }
+    } finally {
+      c.close();
+      await own.stop();
+    }
+  });
+
   test('a client that stops reading is dropped once its queue passes the bound; others are served meanwhile', async () => {
     const writer = await opened(d.socket);
     const big = `<description>${'x'.repeat(200_000)}</description>`;
