@@ -39,6 +39,7 @@ const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'y');
 const SPACE = /[ \t\n]*/y;
+
 /** A name as quoted in an error message: hostile input may hold a name megabytes long. */
 function short(name: string): string {
   return name.length > 64 ? `${name.slice(0, 64)}…` : name;
@@ -63,6 +64,14 @@ class Parser {
   pos = 0;
   /** Nodes created so far (checked against limits.nodes). */
   nodes = 0;
+  /**
+   * Scratch: the attributes of the start tag being read, and the children of every open element,
+   * each copied into an array of its exact size once complete instead of grown one push at a time
+   * (a pushed-to empty array reserves 16 slots). Per parse, not shared: a long-lived array would
+   * pay a write barrier for every young node stored in it.
+   */
+  readonly attrScratch: [string, string][] = [];
+  readonly kidScratch: XmlNode[] = [];
 
   constructor(s: string, source: string, limits: Limits = DEFAULT_LIMITS) {
     this.s = s;
@@ -160,19 +169,20 @@ class Parser {
     }
   }
 
+  /** Reads the attributes of a start tag into el.attrs; true when the tag was `/>` (no content). */
   attributes(el: XmlElement): boolean {
+    const attrs = this.attrScratch;
+    let n = 0;
     // Duplicate check: a linear scan while attributes are few (the usual case), a Set once there are many.
     let names: Set<string> | undefined;
     for (;;) {
       const spaced = this.skipSpace();
       const c = this.s[this.pos];
-      if (c === '>') {
-        this.pos++;
-        return false;
-      }
-      if (c === '/') {
-        this.expect('/>', "'/>'");
-        return true;
+      if (c === '>' || c === '/') {
+        if (c === '>') this.pos++;
+        else this.expect('/>', "'/>'");
+        if (n > 0) el.attrs = attrs.slice(0, n);
+        return c === '/';
       }
       if (c === undefined) this.fail(`unterminated start tag <${short(el.name)}>`);
       if (!spaced) this.fail('expected whitespace between attributes');
@@ -192,17 +202,19 @@ class Parser {
       // A value with none of them (nearly all) is the raw text itself.
       const plain = raw.indexOf('&') < 0 && raw.indexOf('\n') < 0 && raw.indexOf('\t') < 0;
       const value = plain ? raw : this.decode(this.pos + 1, end, true);
-      const attrs = el.attrs;
       if (names) {
         if (names.has(name)) this.fail(`duplicate attribute ${short(name)}`, at);
         names.add(name);
       } else {
-        for (let i = 0; i < attrs.length; i++) if (attrs[i]![0] === name) this.fail(`duplicate attribute ${short(name)}`, at);
-        if (attrs.length >= 16) names = new Set([...attrs.map((a) => a[0]), name]);
+        for (let i = 0; i < n; i++) if (attrs[i]![0] === name) this.fail(`duplicate attribute ${short(name)}`, at);
+        if (n >= 16) {
+          names = new Set([name]);
+          for (let i = 0; i < n; i++) names.add(attrs[i]![0]);
+        }
       }
       this.count();
-      if (attrs.length >= this.limits.attributes) this.fail(`element <${short(el.name)}> has more than ${this.limits.attributes} attributes, the limit`, at);
-      attrs.push([name, value]);
+      if (n >= this.limits.attributes) this.fail(`element <${short(el.name)}> has more than ${this.limits.attributes} attributes, the limit`, at);
+      attrs[n++] = [name, value];
       this.pos = end + 1;
     }
   }
@@ -213,6 +225,10 @@ class Parser {
     this.count();
     if (this.attributes(root)) return root;
     const stack: XmlElement[] = [root];
+    // Children of the open elements: cur's are kids[bases[last], top).
+    const kids = this.kidScratch;
+    const bases: number[] = [0];
+    let top = 0;
     let cur = root;
     const s = this.s;
     for (;;) {
@@ -229,7 +245,7 @@ class Parser {
         SPACE.lastIndex = this.pos;
         SPACE.test(s);
         if (SPACE.lastIndex < lt) this.count();
-        cur.children.push({ kind: 'text', text: raw.indexOf('&') < 0 ? raw : this.decode(this.pos, lt) });
+        kids[top++] = { kind: 'text', text: raw.indexOf('&') < 0 ? raw : this.decode(this.pos, lt) };
       }
       this.pos = lt;
       const next = s[lt + 1];
@@ -240,30 +256,34 @@ class Parser {
         if (name !== cur.name) this.fail(`end tag </${short(name)}> does not match <${short(cur.name)}>`, at);
         this.skipSpace();
         this.expect('>', "'>' closing the end tag");
+        const base = bases.pop()!;
+        if (top > base) cur.children = kids.slice(base, top);
+        top = base;
         stack.pop();
         if (stack.length === 0) return root;
         cur = stack[stack.length - 1]!;
       } else if (next === '!') {
-        if (s.startsWith('<!--', lt)) cur.children.push(this.comment());
+        if (s.startsWith('<!--', lt)) kids[top++] = this.comment();
         else if (s.startsWith('<![CDATA[', lt)) {
           const end = s.indexOf(']]>', lt + 9);
           if (end < 0) this.fail('unterminated CDATA section');
-          cur.children.push({ kind: 'cdata', text: s.slice(lt + 9, end) });
+          kids[top++] = { kind: 'cdata', text: s.slice(lt + 9, end) };
           this.pos = end + 3;
         } else if (s.startsWith('<!DOCTYPE', lt)) this.fail('DOCTYPE and entity declarations are not allowed');
         else this.fail('unexpected markup declaration');
         this.count();
       } else if (next === '?') {
-        cur.children.push(this.pi());
+        kids[top++] = this.pi();
         this.count();
       } else {
         if (stack.length >= this.limits.depth) this.fail(`elements nested more than ${this.limits.depth} deep, the limit`, lt);
         this.pos = lt + 1;
         const child = new XmlElement(this.name('element'));
         this.count();
-        cur.children.push(child);
+        kids[top++] = child;
         if (!this.attributes(child)) {
           stack.push(child);
+          bases.push(top);
           cur = child;
         }
       }

@@ -10,6 +10,7 @@ import { XmlElement, type XmlNode } from './tree.js';
 /** Scratch kept between calls; a larger one (a huge definition) is dropped after its call. */
 const KEEP_BYTES = 64 * 1024;
 let out = new Uint8Array(KEEP_BYTES);
+/** Bytes written by the last fill(). The writers below keep their position in a local and return it. */
 let pos = 0;
 /** A lone surrogate was written (as U+FFFD, as Buffer.from does): the bytes do not decode to the text. */
 let lossy = false;
@@ -19,150 +20,165 @@ let wide = 0;
 let nodes = 0;
 let depth = 0;
 
-function room(n: number): void {
-  if (pos + n <= out.length) return;
+/**
+ * The scratch, with room for `n` more bytes after `p` (grown, and so replaced, when short). Each
+ * writer asks once for the most its piece can take (3 bytes per UTF-16 unit of raw text, 5 escaped
+ * in text, 6 in an attribute value), then writes without checks.
+ */
+function ensure(p: number, n: number): Uint8Array {
+  if (p + n <= out.length) return out;
   let size = out.length * 2;
-  while (size < pos + n) size *= 2;
+  while (size < p + n) size *= 2;
   const next = new Uint8Array(size);
-  next.set(out.subarray(0, pos));
+  next.set(out.subarray(0, p));
   out = next;
+  return next;
 }
 
-/** Writes code unit `c` at `i` of `s` (a non-ASCII one); returns the index of the last unit used. */
-function writeWide(s: string, i: number, c: number): number {
+/** Index of the last code unit putWide used (the low surrogate of a pair, or its own). */
+let wideEnd = 0;
+
+/** Writes code unit `c` at `i` of `s` (a non-ASCII one) at `p`; returns the next position. */
+function putWide(o: Uint8Array, p: number, s: string, i: number, c: number): number {
+  wideEnd = i;
   if (c < 0x800) {
-    out[pos++] = 0xc0 | (c >> 6);
-    out[pos++] = 0x80 | (c & 0x3f);
+    o[p++] = 0xc0 | (c >> 6);
+    o[p++] = 0x80 | (c & 0x3f);
     wide += 1;
-    return i;
+    return p;
   }
   if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
     const d = s.charCodeAt(i + 1);
     if (d >= 0xdc00 && d <= 0xdfff) {
       const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-      out[pos++] = 0xf0 | (cp >> 18);
-      out[pos++] = 0x80 | ((cp >> 12) & 0x3f);
-      out[pos++] = 0x80 | ((cp >> 6) & 0x3f);
-      out[pos++] = 0x80 | (cp & 0x3f);
+      o[p++] = 0xf0 | (cp >> 18);
+      o[p++] = 0x80 | ((cp >> 12) & 0x3f);
+      o[p++] = 0x80 | ((cp >> 6) & 0x3f);
+      o[p++] = 0x80 | (cp & 0x3f);
       wide += 2;
-      return i + 1;
+      wideEnd = i + 1;
+      return p;
     }
   }
   if (c >= 0xd800 && c <= 0xdfff) {
     lossy = true;
     c = 0xfffd;
   }
-  out[pos++] = 0xe0 | (c >> 12);
-  out[pos++] = 0x80 | ((c >> 6) & 0x3f);
-  out[pos++] = 0x80 | (c & 0x3f);
+  o[p++] = 0xe0 | (c >> 12);
+  o[p++] = 0x80 | ((c >> 6) & 0x3f);
+  o[p++] = 0x80 | (c & 0x3f);
   wide += 2;
-  return i;
+  return p;
 }
 
-/** Writes `s` as it is. */
-function raw(s: string): void {
-  room(s.length * 3);
-  const o = out;
-  let p = pos;
+/** Writes `s` as it is (room: 3 bytes per unit). */
+function putRaw(o: Uint8Array, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) o[p++] = c;
     else {
-      pos = p;
-      i = writeWide(s, i, c);
-      p = pos;
+      p = putWide(o, p, s, i, c);
+      i = wideEnd;
     }
   }
-  pos = p;
+  return p;
 }
 
-function entity(e: string): void {
-  for (let i = 0; i < e.length; i++) out[pos++] = e.charCodeAt(i);
+/** Writes an ASCII entity such as `&amp;`. */
+function putEntity(o: Uint8Array, p: number, e: string): number {
+  for (let i = 0; i < e.length; i++) o[p++] = e.charCodeAt(i);
+  return p;
 }
 
-/** Text content: & < > escaped (escapeText). */
-function text(s: string): void {
-  room(s.length * 5);
-  const o = out;
-  let p = pos;
+/** Text content, & < > escaped as escapeText does (room: 5 bytes per unit). */
+function putText(o: Uint8Array, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80 && c !== 38 && c !== 60 && c !== 62) {
       o[p++] = c;
       continue;
     }
-    pos = p;
-    if (c === 38) entity('&amp;');
-    else if (c === 60) entity('&lt;');
-    else if (c === 62) entity('&gt;');
-    else i = writeWide(s, i, c);
-    p = pos;
+    if (c === 38) p = putEntity(o, p, '&amp;');
+    else if (c === 60) p = putEntity(o, p, '&lt;');
+    else if (c === 62) p = putEntity(o, p, '&gt;');
+    else {
+      p = putWide(o, p, s, i, c);
+      i = wideEnd;
+    }
   }
-  pos = p;
+  return p;
 }
 
-/** An attribute value in single quotes (escapeAttr). */
-function attrValue(s: string): void {
-  room(s.length * 6);
-  const o = out;
-  let p = pos;
+/** An attribute value in single quotes, escaped as escapeAttr does (room: 6 bytes per unit). */
+function putAttrValue(o: Uint8Array, p: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80 && c > 39 && c !== 60 && c !== 62) {
       o[p++] = c;
       continue;
     }
-    pos = p;
-    if (c >= 0x80) i = writeWide(s, i, c);
-    else if (c === 38) entity('&amp;');
-    else if (c === 60) entity('&lt;');
-    else if (c === 62) entity('&gt;');
-    else if (c === 39) entity('&apos;');
-    else if (c === 34) entity('&quot;');
-    else if (c === 10) entity('&#10;');
-    else if (c === 13) entity('&#13;');
-    else if (c === 9) entity('&#9;');
-    else out[pos++] = c;
-    p = pos;
+    if (c >= 0x80) {
+      p = putWide(o, p, s, i, c);
+      i = wideEnd;
+    } else if (c === 38) p = putEntity(o, p, '&amp;');
+    else if (c === 60) p = putEntity(o, p, '&lt;');
+    else if (c === 62) p = putEntity(o, p, '&gt;');
+    else if (c === 39) p = putEntity(o, p, '&apos;');
+    else if (c === 34) p = putEntity(o, p, '&quot;');
+    else if (c === 10) p = putEntity(o, p, '&#10;');
+    else if (c === 13) p = putEntity(o, p, '&#13;');
+    else if (c === 9) p = putEntity(o, p, '&#9;');
+    else o[p++] = c;
   }
-  pos = p;
+  return p;
 }
 
-function byte(c: number): void {
-  room(1);
-  out[pos++] = c;
-}
-
-function spaces(indent: string, level: number): void {
-  raw(indent);
-  room(level * 2);
-  for (let i = level * 2; i > 0; i--) out[pos++] = 32;
+/** `indent` then `level` times two spaces. */
+function putSpaces(p: number, indent: string, level: number): number {
+  const o = ensure(p, 3 * indent.length + 2 * level);
+  p = putRaw(o, p, indent);
+  for (let i = level * 2; i > 0; i--) o[p++] = 32;
+  return p;
 }
 
 /** Writes `<name attrs`, counting the element at `d` (the root is 1) and its attributes. */
-function openTag(e: XmlElement, d: number): void {
-  nodes += 1 + e.attrs.length;
-  if (d > depth) depth = d;
-  byte(60);
-  raw(e.name);
+function openTag(e: XmlElement, d: number, p: number): number {
   const attrs = e.attrs;
+  nodes += 1 + attrs.length;
+  if (d > depth) depth = d;
+  const name = e.name;
+  let o = ensure(p, 1 + 3 * name.length);
+  o[p++] = 60;
+  p = putRaw(o, p, name);
   for (let i = 0; i < attrs.length; i++) {
-    byte(32);
-    raw(attrs[i]![0]);
-    room(2);
-    out[pos++] = 61;
-    out[pos++] = 39;
-    attrValue(attrs[i]![1]);
-    byte(39);
+    const a = attrs[i]!;
+    const k = a[0];
+    const v = a[1];
+    o = ensure(p, 4 + 3 * k.length + 6 * v.length);
+    o[p++] = 32;
+    p = putRaw(o, p, k);
+    o[p++] = 61;
+    o[p++] = 39;
+    p = putAttrValue(o, p, v);
+    o[p++] = 39;
   }
+  return p;
 }
 
-function closeTag(e: XmlElement): void {
-  room(2);
-  out[pos++] = 60;
-  out[pos++] = 47;
-  raw(e.name);
-  byte(62);
+/** `</name>`, and a newline after it when `newline`. */
+function closeTag(e: XmlElement, p: number, newline: boolean): number {
+  const o = ensure(p, 4 + 3 * e.name.length);
+  o[p++] = 60;
+  o[p++] = 47;
+  p = putRaw(o, p, e.name);
+  o[p++] = 62;
+  if (newline) o[p++] = 10;
+  return p;
+}
+
+/** Writes an ASCII piece of markup (`/>`, `<![CDATA[`, ...). */
+function putMarkup(p: number, m: string): number {
+  return putEntity(ensure(p, m.length), p, m);
 }
 
 /** Nodes still to write inline, whether each entry is an element's end tag, and each one's depth. */
@@ -171,7 +187,7 @@ const inlineEnd: boolean[] = [];
 const inlineDepth: number[] = [];
 
 /** `n` written exactly as it is (mixed content: no layout added), without recursion. */
-function inline(n: XmlNode, d: number): void {
+function inline(n: XmlNode, d: number, p: number): number {
   inlineTodo.push(n);
   inlineEnd.push(false);
   inlineDepth.push(d);
@@ -179,17 +195,17 @@ function inline(n: XmlNode, d: number): void {
     const x = inlineTodo.pop()!;
     const xd = inlineDepth.pop()!;
     if (inlineEnd.pop()) {
-      closeTag(x as XmlElement);
+      p = closeTag(x as XmlElement, p, false);
       continue;
     }
     if (x instanceof XmlElement) {
-      openTag(x, xd);
+      p = openTag(x, xd, p);
       const kids = x.children;
       if (kids.length === 0) {
-        raw('/>');
+        p = putMarkup(p, '/>');
         continue;
       }
-      byte(62);
+      p = putMarkup(p, '>');
       inlineTodo.push(x);
       inlineEnd.push(true);
       inlineDepth.push(xd);
@@ -204,28 +220,29 @@ function inline(n: XmlNode, d: number): void {
     if (x.kind !== 'text' || !blank(x.text)) nodes++;
     switch (x.kind) {
       case 'text':
-        text(x.text);
+        p = putText(ensure(p, 5 * x.text.length), p, x.text);
         break;
       case 'cdata':
-        raw('<![CDATA[');
-        raw(x.text);
-        raw(']]>');
+        p = putMarkup(p, '<![CDATA[');
+        p = putRaw(ensure(p, 3 * x.text.length), p, x.text);
+        p = putMarkup(p, ']]>');
         break;
       case 'comment':
-        raw('<!--');
-        raw(x.text);
-        raw('-->');
+        p = putMarkup(p, '<!--');
+        p = putRaw(ensure(p, 3 * x.text.length), p, x.text);
+        p = putMarkup(p, '-->');
         break;
       case 'pi':
-        raw('<?');
-        raw(x.target);
+        p = putMarkup(p, '<?');
+        p = putRaw(ensure(p, 3 * x.target.length), p, x.target);
         if (x.body) {
-          byte(32);
-          raw(x.body);
+          p = putMarkup(p, ' ');
+          p = putRaw(ensure(p, 3 * x.body.length), p, x.body);
         }
-        raw('?>');
+        p = putMarkup(p, '?>');
     }
   }
+  return p;
 }
 
 /** Whether the parser takes `s` as layout (spaces, tabs and newlines only; a CR never reaches it). */
@@ -246,12 +263,17 @@ function layoutSpace(s: string): boolean {
   return true;
 }
 
+/** Text that is more than layout: it makes its element's content mixed. */
+function realText(s: string): boolean {
+  return !layoutSpace(s) && s.trim() !== '';
+}
+
 /** Element-only content (whitespace between elements is layout) is re-indented; real text makes it mixed. */
 export function isMixed(e: XmlElement): boolean {
   const kids = e.children;
   for (let i = 0; i < kids.length; i++) {
     const c = kids[i]!;
-    if (c.kind === 'cdata' || (c.kind === 'text' && !layoutSpace(c.text) && c.text.trim() !== '')) return true;
+    if (c.kind === 'cdata' || (c.kind === 'text' && realText(c.text))) return true;
   }
   return false;
 }
@@ -262,29 +284,59 @@ export function hasNonText(e: XmlElement): boolean {
   return false;
 }
 
+/** isMixed and hasNonText in one pass: MIXED, CHILDREN (some non-text, nothing mixed) or EMPTY. */
+const EMPTY = 0;
+const MIXED = 1;
+const CHILDREN = 2;
+function contentOf(e: XmlElement): number {
+  const kids = e.children;
+  let nonText = false;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.kind === 'text') {
+      if (realText(c.text)) return MIXED;
+    } else if (c.kind === 'cdata') return MIXED;
+    else nonText = true;
+  }
+  return nonText ? CHILDREN : EMPTY;
+}
+
 /** Open elements of the layout walk and the index of each one's next child. */
 const openEls: XmlElement[] = [];
 const openNext: number[] = [];
 
-/** Writes `x` at `level` below `indent`; returns whether its children are still to be written. */
-function open(x: XmlElement, indent: string, level: number): boolean {
-  spaces(indent, level);
-  if (isMixed(x)) {
-    inline(x, level + 1);
-    byte(10);
-    return false;
+/** Set by open(): the element's children are still to be written. */
+let descend = false;
+
+/** Writes `x` at `level` below `indent`; returns the next position (and sets `descend`). */
+function open(x: XmlElement, indent: string, level: number, p: number): number {
+  p = putSpaces(p, indent, level);
+  descend = false;
+  const content = contentOf(x);
+  if (content === MIXED) {
+    const kids = x.children;
+    const only = kids.length === 1 ? kids[0]! : undefined;
+    if (only !== undefined && only.kind === 'text') {
+      // One run of text (`<name>vm1</name>`, the usual mixed element): what inline() writes, directly.
+      p = openTag(x, level + 1, p);
+      nodes++;
+      const o = ensure(p, 1 + 5 * only.text.length);
+      o[p++] = 62;
+      p = putText(o, p, only.text);
+      return closeTag(x, p, true);
+    }
+    p = inline(x, level + 1, p);
+    return putMarkup(p, '\n');
   }
-  openTag(x, level + 1);
-  if (!hasNonText(x)) {
-    raw('/>\n');
-    return false;
-  }
-  raw('>\n');
-  return true;
+  p = openTag(x, level + 1, p);
+  if (content === EMPTY) return putMarkup(p, '/>\n');
+  descend = true;
+  return putMarkup(p, '>\n');
 }
 
-function layout(root: XmlElement, indent: string): void {
-  if (open(root, indent, 0)) {
+function layout(root: XmlElement, indent: string): number {
+  let p = open(root, indent, 0, 0);
+  if (descend) {
     openEls.push(root);
     openNext.push(0);
   }
@@ -294,9 +346,8 @@ function layout(root: XmlElement, indent: string): void {
     const kids = e.children;
     const next = openNext[top]!;
     if (next >= kids.length) {
-      spaces(indent, top);
-      closeTag(e);
-      byte(10);
+      p = putSpaces(p, indent, top);
+      p = closeTag(e, p, true);
       openEls.pop();
       openNext.pop();
       continue;
@@ -304,16 +355,18 @@ function layout(root: XmlElement, indent: string): void {
     openNext[top] = next + 1;
     const c = kids[next]!;
     if (c instanceof XmlElement) {
-      if (open(c, indent, top + 1)) {
+      p = open(c, indent, top + 1, p);
+      if (descend) {
         openEls.push(c);
         openNext.push(0);
       }
     } else if (c.kind !== 'text') {
-      spaces(indent, top + 1);
-      inline(c, top + 2);
-      byte(10);
+      p = putSpaces(p, indent, top + 1);
+      p = inline(c, top + 2, p);
+      p = putMarkup(p, '\n');
     }
   }
+  return p;
 }
 
 /** Runs the layout into the scratch; the stacks are empty afterwards, whatever happens. */
@@ -324,7 +377,7 @@ function fill(root: XmlElement, indent: string): void {
   nodes = 0;
   depth = 0;
   try {
-    layout(root, indent);
+    pos = layout(root, indent);
   } catch (err) {
     // A finished layout leaves them empty (and keeps their storage for the next call).
     openEls.length = 0;

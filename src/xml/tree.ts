@@ -27,6 +27,10 @@ export interface XmlPI {
 export class XmlElement {
   readonly kind = 'element' as const;
   name: string;
+  /**
+   * Name/value pairs in document order. A pair may be shared between elements (the parser interns
+   * frequent ones, frozen; clones share them): never write into one, replace it (setAttr does).
+   */
   attrs: [string, string][];
   children: XmlNode[];
 
@@ -53,18 +57,19 @@ export class XmlElement {
   setAttr(name: string, value: string | number | undefined): this {
     if (value === undefined) return this.removeAttr(name);
     const v = String(value);
-    for (const a of this.attrs) {
-      if (a[0] === name) {
-        a[1] = v;
+    const attrs = this.attrs;
+    for (let i = 0; i < attrs.length; i++) {
+      if (attrs[i]![0] === name) {
+        if (attrs[i]![1] !== v) attrs[i] = [name, v];
         return this;
       }
     }
-    this.attrs.push([name, v]);
+    attrs.push([name, v]);
     return this;
   }
 
   removeAttr(name: string): this {
-    this.attrs = this.attrs.filter((a) => a[0] !== name);
+    if (this.hasAttr(name)) this.attrs = this.attrs.filter((a) => a[0] !== name);
     return this;
   }
 
@@ -194,9 +199,8 @@ export class XmlElement {
 
 /** An element with its name and attributes copied, and no children yet. */
 function shallowCopy(e: XmlElement): XmlElement {
-  const attrs: [string, string][] = new Array(e.attrs.length);
-  for (let i = 0; i < attrs.length; i++) attrs[i] = [e.attrs[i]![0], e.attrs[i]![1]];
-  return new XmlElement(e.name, attrs, []);
+  // Pairs are never written into (see attrs): the copy shares them.
+  return new XmlElement(e.name, e.attrs.length === 0 ? [] : e.attrs.slice(), []);
 }
 
 function copyLeaf(n: Exclude<XmlNode, XmlElement>): XmlNode {
@@ -213,11 +217,19 @@ export function el(
   attrs: Record<string, string | number | undefined> = {},
   ...children: (XmlNode | string)[]
 ): XmlElement {
-  const e = new XmlElement(name);
+  // Arrays of their exact size: a pushed-to empty array reserves 16 slots, for the ~2 an element holds.
+  let n = 0;
+  for (const k in attrs) if (attrs[k] !== undefined) n++;
+  const pairs: [string, string][] = new Array(n);
+  let i = 0;
   for (const k in attrs) {
     const v = attrs[k];
-    if (v !== undefined) e.attrs.push([k, String(v)]);
+    if (v !== undefined) pairs[i++] = [k, String(v)];
   }
-  for (const c of children) e.children.push(typeof c === 'string' ? { kind: 'text', text: c } : c);
-  return e;
+  const kids: XmlNode[] = new Array(children.length);
+  for (let j = 0; j < children.length; j++) {
+    const c = children[j]!;
+    kids[j] = typeof c === 'string' ? { kind: 'text', text: c } : c;
+  }
+  return new XmlElement(name, pairs, kids);
 }
