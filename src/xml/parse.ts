@@ -40,6 +40,10 @@ const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'y');
 const SPACE = /[ \t\n]*/y;
 
+/** Placeholders, replaced before the tree is returned (never seen outside the parser). */
+const NO_ATTRS: [string, string][] = [];
+const NO_CHILDREN_YET: XmlNode[] = [];
+
 /** Attribute values up to this length are checked in one JS pass; longer ones by native searches. */
 const SHORT_VALUE = 64;
 
@@ -175,8 +179,11 @@ class Parser {
     }
   }
 
-  /** Reads the attributes of a start tag into el.attrs; true when the tag was `/>` (no content). */
-  attributes(el: XmlElement): boolean {
+  /** The attributes of the last start tag read, in an array of their own. */
+  tagAttrs: [string, string][] = NO_ATTRS;
+
+  /** Reads the attributes of start tag <elName> into tagAttrs; true when the tag was `/>` (no content). */
+  attributes(elName: string): boolean {
     const attrs = this.attrScratch;
     let n = 0;
     // Duplicate check: a linear scan while attributes are few (the usual case), a Set once there are many.
@@ -187,10 +194,10 @@ class Parser {
       if (c === '>' || c === '/') {
         if (c === '>') this.pos++;
         else this.expect('/>', "'/>'");
-        if (n > 0) el.attrs = attrs.slice(0, n);
+        this.tagAttrs = n > 0 ? attrs.slice(0, n) : [];
         return c === '/';
       }
-      if (c === undefined) this.fail(`unterminated start tag <${short(el.name)}>`);
+      if (c === undefined) this.fail(`unterminated start tag <${short(elName)}>`);
       if (!spaced) this.fail('expected whitespace between attributes');
       const at = this.pos;
       const name = this.name('attribute');
@@ -229,7 +236,7 @@ class Parser {
         }
       }
       this.count();
-      if (n >= this.limits.attributes) this.fail(`element <${short(el.name)}> has more than ${this.limits.attributes} attributes, the limit`, at);
+      if (n >= this.limits.attributes) this.fail(`element <${short(elName)}> has more than ${this.limits.attributes} attributes, the limit`, at);
       attrs[n++] = [name, value];
       this.pos = end + 1;
     }
@@ -237,9 +244,11 @@ class Parser {
 
   element(): XmlElement {
     this.pos++; // '<'
-    const root = new XmlElement(this.name('element'));
+    const rootName = this.name('element');
     this.count();
-    if (this.attributes(root)) return root;
+    if (this.attributes(rootName)) return new XmlElement(rootName, this.tagAttrs, []);
+    // Each open element's children are set when it closes (an array of their exact size).
+    const root = new XmlElement(rootName, this.tagAttrs, NO_CHILDREN_YET);
     const stack: XmlElement[] = [root];
     // Children of the open elements: cur's are kids[bases[last], top).
     const kids = this.kidScratch;
@@ -276,7 +285,7 @@ class Parser {
         this.skipSpace();
         this.expect('>', "'>' closing the end tag");
         const base = bases.pop()!;
-        if (top > base) cur.children = kids.slice(base, top);
+        cur.children = top > base ? kids.slice(base, top) : [];
         top = base;
         stack.pop();
         if (stack.length === 0) return root;
@@ -297,10 +306,12 @@ class Parser {
       } else {
         if (stack.length >= this.limits.depth) this.fail(`elements nested more than ${this.limits.depth} deep, the limit`, lt);
         this.pos = lt + 1;
-        const child = new XmlElement(this.name('element'));
+        const name = this.name('element');
         this.count();
+        const closed = this.attributes(name);
+        const child = new XmlElement(name, this.tagAttrs, closed ? [] : NO_CHILDREN_YET);
         kids[top++] = child;
-        if (!this.attributes(child)) {
+        if (!closed) {
           stack.push(child);
           bases.push(top);
           cur = child;
