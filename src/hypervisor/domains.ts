@@ -30,10 +30,11 @@ export interface DomainStore {
    */
   withDomain<T>(name: string, fn: () => Promise<T>, opts?: { fresh?: boolean }): Promise<T>;
   /**
-   * Runs fn holding the driver-wide lock, with the current counters and table. Counters fn
-   * changed are made durable before this returns, before any name they handed out is used.
+   * Runs fn holding the driver-wide lock, with the current counters and table (read when asked:
+   * on a folder that reads every domain). Counters fn changed are made durable before this
+   * returns, before any name they handed out is used.
    */
-  withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T>;
+  withDriver<T>(fn: (counters: Counters, table: () => DomainTable) => Promise<T> | T): Promise<T>;
   /** Installs the new value of domain `name` (its lock held): durable first, then visible. */
   commit(name: string, next: DomainObj | undefined, events: readonly DomainEvent[]): void;
   /**
@@ -76,8 +77,8 @@ export class MemoryDomains implements DomainStore {
   withDomain<T>(name: string, fn: () => Promise<T>): Promise<T> {
     return this.#domainLocks.run(name, fn);
   }
-  withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T> {
-    return this.#driverLock.run(() => fn(this.#counters, this.#table));
+  withDriver<T>(fn: (counters: Counters, table: () => DomainTable) => Promise<T> | T): Promise<T> {
+    return this.#driverLock.run(() => fn(this.#counters, () => this.#table));
   }
   commit(name: string, next: DomainObj | undefined): void {
     this.#table.set(name, next);
@@ -184,12 +185,12 @@ export class FolderDomains implements DomainStore {
     return this.store.withDomainLock(name, fn, opts);
   }
 
-  withDriver<T>(fn: (counters: Counters, table: DomainTable) => Promise<T> | T): Promise<T> {
+  withDriver<T>(fn: (counters: Counters, table: () => DomainTable) => Promise<T> | T): Promise<T> {
     return this.store.withLock(async () => {
       const st = this.store.readDriverState() as Partial<Counters>;
       const counters: Counters = { nextId: st.nextId ?? 1, taps: { ...(st.taps ?? {}) } };
       const before = JSON.stringify(counters);
-      const out = await fn(counters, this.table());
+      const out = await fn(counters, () => this.table());
       if (JSON.stringify(counters) !== before) this.store.writeDriverState({ ...counters });
       return out;
     });

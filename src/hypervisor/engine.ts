@@ -74,7 +74,7 @@ export class Engine implements Driver {
     await core.store.withDomain(def.name, () =>
       core.store.withDriver(async (counters, table) => {
         if (!core.store.isFresh()) return;
-        checkIdentity(table, def);
+        checkIdentity(table(), def);
         const defined = planDefine(undefined, def);
         let next = defined.next!;
         const events = defined.events;
@@ -169,7 +169,7 @@ export class Engine implements Driver {
     return core.store.withDomain(def.name, () =>
       core.store.withDriver((_counters, table) => {
         core.check();
-        const current = checkIdentity(table, def);
+        const current = checkIdentity(table(), def);
         const { next, events } = planDefine(current, def, utf8);
         core.commit(def.name, next, events);
         return refOf(next!);
@@ -187,7 +187,7 @@ export class Engine implements Driver {
     return core.store.withDomain(def.name, () =>
       core.store.withDriver(async (counters, table) => {
         core.check();
-        const current = checkCreate(table, def, flags);
+        const current = checkCreate(table(), def, flags);
         const base: DomainObj = current ?? { name: def.name, uuid: def.uuid };
         const { live, runtime } = await withFreshHostNames(async () => {
           const live = planBoot(def, counters, flags, core.hostNameTaken);
