@@ -5,7 +5,7 @@ import { diskSource } from './devices/disk.js';
 import { validateDevice } from './devices/index.js';
 import type { DomainDef } from './domain.js';
 import { DOMAIN_TYPES } from './flavour.js';
-import { formatPciAddress, pciAddressNumber, readPciAddress } from './address.js';
+import { formatPciAddress, pciAddressNumberOf, readPciAddress } from './address.js';
 import { checkDefinitionSize, checkDeviceCount, formatWithinLimits } from './limits.js';
 
 /** Largest `<vcpu>` count (a C unsigned int, as libvirt parses it; machine types allow far fewer). */
@@ -90,11 +90,11 @@ export function checkPciClashes(def: DomainDef): void {
   for (const e of def.deviceElements()) {
     // A serial console is the serial device itself, printed twice with the same address.
     if (e.name === 'console') continue;
-    const a = readPciAddress(e);
-    if (!a) continue;
-    const key = pciAddressNumber(a);
+    // The address as one number (no object per device); read in full only for the message.
+    const key = pciAddressNumberOf(e);
+    if (key < 0) continue;
     const prev = seen.get(key);
-    if (prev) throw virtError(ErrorCode.XML_ERROR, `Attempted double use of PCI Address ${formatPciAddress(a)} (by <${prev}> and <${e.name}>)`);
+    if (prev) throw virtError(ErrorCode.XML_ERROR, `Attempted double use of PCI Address ${formatPciAddress(readPciAddress(e)!)} (by <${prev}> and <${e.name}>)`);
     seen.set(key, e.name);
   }
 }

@@ -97,7 +97,8 @@ export class EngineCore {
       this.check();
       const current = this.resolve(key);
       if (opts.warm && current.live) this.backend.warm?.(liveDomain(current));
-      const { obj } = await this.reconcile(current);
+      // A domain that is not running has nothing to reconcile: no call into reconcile for it.
+      const obj = current.live ? (await this.reconcile(current)).obj : current;
       if (!obj) throw virtError(ErrorCode.NO_DOMAIN, `no domain with matching name '${key.name}'`);
       return fn(obj);
     });
