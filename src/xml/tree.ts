@@ -28,8 +28,8 @@ export class XmlElement {
   readonly kind = 'element' as const;
   name: string;
   /**
-   * Name/value pairs in document order. A pair may be shared between elements (the parser interns
-   * frequent ones, frozen; clones share them): never write into one, replace it (setAttr does).
+   * Name/value pairs in document order. A pair may be shared between elements (a clone shares its
+   * original's): never write into one, replace it (setAttr does).
    */
   attrs: [string, string][];
   children: XmlNode[];
