@@ -212,7 +212,7 @@ export class FolderDomains implements DomainStore {
   }
 
   stage(name: string, next: DomainObj): void {
-    if (this.#stageCommits) this.store.stageDomain(name, recordOf(next));
+    if (this.#stageCommits) this.store.stageDomain(name, () => recordOf(next));
   }
 
   staged(name: string): Promise<void> {

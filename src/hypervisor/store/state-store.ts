@@ -70,7 +70,8 @@ interface Folder {
 
 /** A record written ahead of its commit (StateStore.stageDomain). */
 interface StagedRecord {
-  bytes: Buffer;
+  /** Undefined until made (the turn after stageDomain). */
+  bytes: Buffer | undefined;
   tmp: string;
   /** The temp file is complete and flushed. */
   ready: boolean;
@@ -217,28 +218,36 @@ export class StateStore {
   }
 
   /**
-   * Writes what a coming commit of `name` will store under a temp name, flushed, in the thread
-   * pool, while the caller waits for something else (a hypervisor's answer). A commitDomain of
+   * Writes what a coming commit of `name` will store (`parts`, asked for on the next turn of the
+   * event loop) under a temp name, flushed, in the thread pool, while the caller waits for
+   * something else (a hypervisor's answer). A commitDomain of
    * exactly these bytes then only renames it: the commit's fsync leaves the call's critical path.
    * Needs the domain's lock; what no commit took by the time the lock is released is removed.
    */
-  stageDomain(name: string, parts: RecordParts): void {
+  stageDomain(name: string, parts: () => RecordParts): void {
     this.assertHeld(`d:${name}`, name);
     this.dropStaged(name);
-    const bytes = formatRecord(parts);
-    const tmp = tempPathIn(this.path('domains', ''));
-    stagedTemps.add(tmp);
-    const rec: StagedRecord = { bytes, tmp, ready: false, dropped: false, settled: Promise.resolve() };
-    rec.settled = writeTempDurable(tmp, bytes).then(
-      () => {
-        rec.ready = true;
-        if (rec.dropped) removeStaged(tmp);
-      },
-      () => {
-        // Nothing staged: the commit writes as usual.
-        stagedTemps.delete(tmp);
-      },
-    );
+    const rec: StagedRecord = { bytes: undefined, tmp: tempPathIn(this.path('domains', '')), ready: false, dropped: false, settled: Promise.resolve() };
+    // Made on the next turn of the event loop: what the caller sends the hypervisor right after this
+    // goes out first, and the record is formatted while the hypervisor works.
+    rec.settled = new Promise<void>((next) => setImmediate(next))
+      .then(() => {
+        if (rec.dropped) return false;
+        const bytes = formatRecord(parts());
+        rec.bytes = bytes;
+        stagedTemps.add(rec.tmp);
+        return writeTempDurable(rec.tmp, bytes).then(() => true);
+      })
+      .then(
+        (written) => {
+          rec.ready = written;
+          if (rec.dropped && written) removeStaged(rec.tmp);
+        },
+        () => {
+          // Nothing staged: the commit writes as usual.
+          stagedTemps.delete(rec.tmp);
+        },
+      );
     this.staged.set(name, rec);
   }
 
@@ -260,7 +269,7 @@ export class StateStore {
   private takeStaged(name: string, bytes: Buffer, path: string): boolean {
     const rec = this.staged.get(name);
     if (!rec) return false;
-    if (!rec.ready || !rec.bytes.equals(bytes)) {
+    if (!rec.ready || !rec.bytes?.equals(bytes)) {
       this.dropStaged(name);
       return false;
     }
