@@ -26,6 +26,12 @@ import { PYTHON, run, startDaemonProcess, startLibvirtd, tempDir, VIRSH } from '
 const quick = process.argv.includes('--quick');
 const REPS = 3;
 const LOOP_ITERATIONS = quick ? 200 : 2000;
+/**
+ * Uncounted loop iterations before the measured runs, the same for every daemon. virtkitd reaches its steady state
+ * (V8 done compiling the hot paths on its helper threads, which otherwise take CPU from virsh) after ~3,000 iterations;
+ * with 100 it was still compiling during the first measured runs (daemon CPU per iteration 1.3-1.6 ms, then 0.7-0.9).
+ */
+const WARM_ITERATIONS = 3000;
 const XMLDESC_CALLS = quick ? 2000 : 20_000;
 const PY_SCRIPT = fileURLToPath(new URL('./remote_xmldesc.py', import.meta.url));
 const CLIENT_CYCLES = quick ? 500 : 5000;
@@ -155,8 +161,8 @@ async function main(): Promise<void> {
     const script = virshScript(dir, LOOP_ITERATIONS);
     // Warm-up, not counted: a long-running daemon has its code compiled (V8's JIT; libvirtd's pages faulted in).
     // virtkitd's warm-up loop goes through the floor's recorder, which keeps the replies the floor sends.
-    const warm = `${script.split('\n').slice(0, 400).join('\n')}\n`;
-    const f = await startFloorDaemon(dir, vk.socket, warm, 100);
+    const warm = virshScript(dir, WARM_ITERATIONS);
+    const f = await startFloorDaemon(dir, vk.socket, warm, WARM_ITERATIONS);
     floor = f.child;
     const uris: Record<Side, string> = {
       libvirtd: `test+unix:///default?socket=${lv.socket}`,
@@ -165,7 +171,7 @@ async function main(): Promise<void> {
     };
     const pids: Record<Side, number> = { libvirtd: Number(readFileSync(join(lv.dir, 'libvirtd.pid'), 'utf8').trim()), virtkitd: vk.child.pid!, floor: floor.pid! };
     for (const side of SIDES) {
-      if (side !== 'virtkitd') await virshLoop(uris[side], warm, 100, pids[side]);
+      if (side !== 'virtkitd') await virshLoop(uris[side], warm, WARM_ITERATIONS, pids[side]);
       if (side === 'floor') continue;
       await pyXmlDesc(uris[side], 2000);
       await clientCycles(uris[side], 200);
