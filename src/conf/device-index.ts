@@ -65,4 +65,26 @@ export class DeviceIndex {
     else this.#byName.set(dev.name, [dev]);
     this.#all = undefined;
   }
+
+  /** Records a device just placed before every other device of its kind. */
+  addedFirst(dev: XmlElement): void {
+    const same = this.#byName.get(dev.name);
+    if (same) same.unshift(dev);
+    else this.#byName.set(dev.name, [dev]);
+    this.#all = undefined;
+  }
+
+  /** Records a device put just before `before`, a device of the same kind. */
+  insertedBefore(dev: XmlElement, before: XmlElement): void {
+    const same = this.#byName.get(dev.name)!;
+    same.splice(same.indexOf(before), 0, dev);
+    this.#all = undefined;
+  }
+
+  /** Records that `next`, a device of the same kind, took the place of `old`. */
+  replaced(old: XmlElement, next: XmlElement): void {
+    const same = this.#byName.get(old.name)!;
+    same[same.indexOf(old)] = next;
+    this.#all = undefined;
+  }
 }

@@ -203,6 +203,28 @@ export class DomainDef {
     this.#index?.addedLast(dev);
   }
 
+  /** Puts a device first in `<devices>` (before any layout text). */
+  insertDeviceFirst(dev: XmlElement): void {
+    this.devicesElement().children.unshift(dev);
+    this.#index?.addedFirst(dev);
+  }
+
+  /** Puts a device just before another one (`before` must be in `<devices>`). */
+  insertDeviceBefore(dev: XmlElement, before: XmlElement): void {
+    const kids = this.devicesElement().children;
+    kids.splice(kids.indexOf(before), 0, dev);
+    if (dev.name === before.name) this.#index?.insertedBefore(dev, before);
+    else this.reindexDevices();
+  }
+
+  /** Puts `next` in the place of the device `old`. */
+  replaceDevice(old: XmlElement, next: XmlElement): void {
+    const kids = this.devicesElement().children;
+    kids[kids.indexOf(old)] = next;
+    if (next.name === old.name) this.#index?.replaced(old, next);
+    else this.reindexDevices();
+  }
+
   /** Removes a device element; returns whether it was there. */
   removeDevice(dev: XmlElement): boolean {
     const removed = this.root.child('devices')?.remove(dev) ?? false;

@@ -39,6 +39,7 @@ const CPUTUNE_ORDER = [
 ];
 
 const BACKING_ORDER = ['format', 'source', 'backingStore'];
+const VDAGENT_ORDER = ['clipboard', 'mouse'];
 
 export function sortDeviceChildren(def: DomainDef): void {
   for (const disk of def.elementsNamed('disk')) {
@@ -46,7 +47,7 @@ export function sortDeviceChildren(def: DomainDef): void {
   }
   for (const ch of def.elementsNamed('channel')) {
     const src = ch.child('source');
-    if (ch.attr('type') === 'qemu-vdagent' && src) sortChildren(src, ['clipboard', 'mouse']);
+    if (ch.attr('type') === 'qemu-vdagent' && src) sortChildren(src, VDAGENT_ORDER);
   }
   for (const dev of def.deviceElements()) {
     // A hostdev NIC prints its host device part (driver, source) the way <hostdev> does.

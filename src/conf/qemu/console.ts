@@ -34,11 +34,8 @@ export function consoleCompat(def: DomainDef): XmlElement | undefined {
   }
   if (serials.length > 0 && STUB_FOR.has(targetType(serials[0]!))) {
     const stub = el('console', { type: 'pty' }, el('target', { type: 'serial' }));
-    const devices = def.devicesElement();
-    if (first) {
-      devices.children.splice(devices.children.indexOf(first), 0, stub);
-      def.reindexDevices();
-    } else def.addDevice(stub);
+    if (first) def.insertDeviceBefore(stub, first);
+    else def.addDevice(stub);
   }
   return undefined;
 }
@@ -48,8 +45,6 @@ export function mirrorSerialConsoles(def: DomainDef): void {
   if ((def.root.find('os', 'type')?.text().trim() || 'hvm') !== 'hvm') return;
   const serials = def.elementsNamed('serial');
   const consoles = def.elementsNamed('console');
-  const devices = def.devicesElement();
-  let replaced = false;
   consoles.forEach((c, n) => {
     const t = targetType(c);
     if ((t !== undefined && t !== 'serial') || n >= serials.length) return;
@@ -60,8 +55,6 @@ export function mirrorSerialConsoles(def: DomainDef): void {
       if (child.name === 'target') copy.append(el('target', { type: 'serial', port: child.attr('port') ?? 0 }));
       else copy.append(child.clone());
     }
-    devices.children[devices.children.indexOf(c)] = copy;
-    replaced = true;
+    def.replaceDevice(c, copy);
   });
-  if (replaced) def.reindexDevices();
 }

@@ -10,7 +10,7 @@ import { hasCap } from '../caps/machines.js';
 import { CAP } from '../caps/flags.js';
 import type { DomainDef } from '../domain.js';
 import type { QemuContext } from './context.js';
-import { isI440fx, isQ35, isX86Arch } from './machine-kind.js';
+import { isX86Arch, machineIsI440fx, machineIsQ35 } from './machine-kind.js';
 import { own } from '../../shared/own.js';
 
 const controllerIndex = (c: { attr(n: string): string | undefined }): number => Number(c.attr('index') ?? 0);
@@ -33,7 +33,8 @@ export function addUsbController(def: DomainDef, index: number, model: string | 
 }
 
 function maybeAddInput(def: DomainDef, type: string, bus: string): void {
-  if (def.elementsNamed('input').some((i) => i.attr('type') === type && (i.attr('bus') ?? defaultInputBus(def)) === bus)) return;
+  const inputBus = defaultInputBus(def);
+  for (const i of def.elementsNamed('input')) if (i.attr('type') === type && (i.attr('bus') ?? inputBus) === bus) return;
   def.addDevice(el('input', { type, bus }));
 }
 
@@ -53,15 +54,17 @@ export function addDefaultDevices(def: DomainDef, ctx: QemuContext): void {
   let addSata = false;
   let root: string | undefined;
   if (x86) {
-    if (def.machine === 'isapc') addUsb = false;
-    else if (isQ35(def)) {
+    const machine = def.machine;
+    const arch = def.arch;
+    if (machine === 'isapc') addUsb = false;
+    else if (machineIsQ35(machine, arch)) {
       root = 'pcie-root';
       addSata = true;
       if (hasCap(ctx.caps, CAP.QEMU_XHCI)) usbModel = 'qemu-xhci';
       else if (hasCap(ctx.caps, CAP.NEC_USB_XHCI)) usbModel = 'nec-xhci';
       else if (hasCap(ctx.caps, CAP.ICH9_USB_EHCI1)) usbModel = 'ich9-ehci1';
       else addUsb = false;
-    } else if (isI440fx(def)) root = 'pci-root';
+    } else if (machineIsI440fx(machine, arch)) root = 'pci-root';
   } else {
     // Other architectures: virtkit models x86 machines only.
     addUsb = false;

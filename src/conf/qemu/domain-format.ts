@@ -17,12 +17,24 @@ const UNLIMITED_KIB = 9007199254740991;
 
 const OS_ORDER = ['type', 'firmware', 'init', 'initarg', 'initenv', 'initdir', 'inituser', 'initgroup', 'loader', 'nvram', 'kernel', 'initrd', 'cmdline', 'dtb', 'root', 'acpi', 'boot', 'bootmenu', 'bios', 'smbios'];
 
+/** Each order's names to their positions, made once per order table (the tables are module constants). */
+const RANKS = new WeakMap<readonly string[], Map<string, number>>();
+
+function ranksOf(order: readonly string[]): Map<string, number> {
+  let ranks = RANKS.get(order);
+  if (!ranks) {
+    ranks = new Map();
+    // The first occurrence counts, as with indexOf.
+    for (let i = order.length - 1; i >= 0; i--) ranks.set(order[i]!, i);
+    RANKS.set(order, ranks);
+  }
+  return ranks;
+}
+
 /** Stable sort of an element's child elements by `order` (unknown names last); layout text is dropped. */
 export function sortChildren(parent: XmlElement, order: readonly string[]): void {
-  const rank = (n: string): number => {
-    const i = order.indexOf(n);
-    return i < 0 ? order.length : i;
-  };
+  const ranks = ranksOf(order);
+  const rank = (n: string): number => ranks.get(n) ?? order.length;
   // Most elements are in order already: one look at each child element, no array made.
   let sorted = true;
   let last = -1;

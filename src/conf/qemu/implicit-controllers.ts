@@ -33,17 +33,22 @@ function maybeAdd(def: DomainDef, present: Map<string, Set<number>>, type: strin
   def.addDevice(el('controller', { type, index, model }));
 }
 
-function addDiskControllers(def: DomainDef, present: Map<string, Set<number>>, type: string, bus: string): void {
-  let max = -1;
-  let culprit: XmlElement | undefined;
+/** Disk buses whose drive addresses imply controllers, in the order libvirt adds them; the controller type is the bus name. */
+const DRIVE_BUSES = ['scsi', 'fdc', 'ide', 'sata'] as const;
+
+/** The highest drive-address controller index per bus, and the disk naming it (one look at each disk). */
+function driveControllerMax(def: DomainDef): { max: number; culprit?: XmlElement }[] {
+  const out = DRIVE_BUSES.map((): { max: number; culprit?: XmlElement } => ({ max: -1 }));
   for (const d of def.elementsNamed('disk')) {
-    if (d.child('target')?.attr('bus') !== bus) continue;
+    const b = DRIVE_BUSES.indexOf(d.child('target')?.attr('bus') as (typeof DRIVE_BUSES)[number]);
+    if (b < 0) continue;
     const a = readDriveAddress(d);
-    if (a && a.controller > max) {
-      max = a.controller;
-      culprit = d;
-    }
+    if (a && a.controller > out[b]!.max) out[b] = { max: a.controller, culprit: d };
   }
+  return out;
+}
+
+function addDiskControllers(def: DomainDef, present: Map<string, Set<number>>, type: string, max: number, culprit: XmlElement | undefined): void {
   if (max > MAX_IMPLICIT_CONTROLLER_INDEX && !present.get(type)?.has(max)) {
     const dev = culprit?.child('target')?.attr('dev') ?? '';
     throw virtError(
@@ -56,10 +61,9 @@ function addDiskControllers(def: DomainDef, present: Map<string, Set<number>>, t
 
 export function addImplicitControllers(def: DomainDef): void {
   const present = controllerIndexes(def);
-  addDiskControllers(def, present, 'scsi', 'scsi');
-  addDiskControllers(def, present, 'fdc', 'fdc');
-  addDiskControllers(def, present, 'ide', 'ide');
-  addDiskControllers(def, present, 'sata', 'sata');
+  // Adding controllers changes no disk: the addresses are read once for every bus.
+  const maxes = driveControllerMax(def);
+  DRIVE_BUSES.forEach((bus, b) => addDiskControllers(def, present, bus, maxes[b]!.max, maxes[b]!.culprit));
   for (const kind of ['channel', 'console']) {
     for (const chr of def.elementsNamed(kind)) {
       if (chr.child('target')?.attr('type') !== 'virtio') continue;

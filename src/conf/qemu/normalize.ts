@@ -37,11 +37,7 @@ export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
 }
 
 function normalize(def: DomainDef, host: QemuHost): void {
-  const devices = def.devicesElement();
-  if (!devices.child('emulator')) {
-    devices.insert(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)), 0);
-    def.reindexDevices();
-  }
+  if (def.elementsNamed('emulator').length === 0) def.insertDeviceFirst(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)));
   const ctx: QemuContext = qemuContext(def, host);
   parseNormalize(def);
   domainFormat(def);

@@ -11,6 +11,8 @@ import type { DomainDef } from '../domain.js';
 import { sortChildren } from './domain-format.js';
 import { formatCpuset, parseCpuset } from './numa.js';
 
+const NUMATUNE_ORDER = ['memory', 'memnode'];
+
 export function normalizeNumatune(def: DomainDef): void {
   const root = def.root;
   const vcpu = root.child('vcpu');
@@ -37,7 +39,7 @@ export function normalizeNumatune(def: DomainDef): void {
     else memory.setAttr('placement', placement);
   }
   if (numatune) {
-    sortChildren(numatune, ['memory', 'memnode']);
+    sortChildren(numatune, NUMATUNE_ORDER);
     for (const n of numatune.elements('memnode')) {
       const ns = n.attr('nodeset');
       if (ns !== undefined) n.setAttr('nodeset', formatCpuset(parseCpuset(ns, '<numatune><memnode nodeset>')));
