@@ -20,7 +20,7 @@ import { generateUuid, parseUuid } from './uuid.js';
 /** Total size of `<memory>` devices (DIMMs, virtio-mem, ...) in KiB. */
 function memoryDevicesKiB(def: DomainDef): number {
   let total = 0;
-  for (const m of def.elementsNamed('memory')) {
+  for (const m of def.peekNamed('memory')) {
     const size = m.child('target')?.child('size');
     if (size) total += toKiB(size.text(), size.attr('unit'), '<memory><target><size>');
   }
@@ -89,7 +89,7 @@ export function applyDomainDefaults(def: DomainDef, flavour: Flavour, options: D
   ensureText(root, 'on_reboot', 'restart');
   ensureText(root, 'on_crash', 'destroy');
 
-  for (const dev of def.deviceElements()) applyDeviceDefaults(dev, flavour);
+  for (const dev of def.peekDevices()) applyDeviceDefaults(dev, flavour);
   if (flavour.qemuDefaults) normalizeQemuDomain(def, host);
 }
 
@@ -110,7 +110,7 @@ function applyOsDefaults(def: DomainDef, flavour: Flavour, host: QemuHost): void
   // A QEMU guest's machine comes from its binary's capabilities (normalizeQemuDomain).
   if (!type.hasAttr('machine') && flavour.family === 'xen') type.setAttr('machine', osType === 'hvm' ? 'xenfv' : 'xenpv');
   // hvm guests without direct kernel boot or per-device boot order boot from the first disk.
-  const perDeviceBoot = def.deviceElements().some((d) => d.child('boot'));
+  const perDeviceBoot = def.peekDevices().some((d) => d.child('boot'));
   if (osType === 'hvm' && !os.child('boot') && !os.child('kernel') && !perDeviceBoot) {
     const after = ['type', 'firmware', 'loader', 'nvram'];
     let pos = 0;

@@ -167,6 +167,17 @@ export class DomainDef {
     if (this.#index) return this.#index.named(name).slice();
     return this.root.child('devices')?.elements(name) ?? [];
   }
+  /**
+   * elementsNamed for a loop that only reads: with an index on, the index's own array (no copy), so it
+   * must not be kept while devices of this kind are added, moved or removed.
+   */
+  peekNamed(name: string): readonly XmlElement[] {
+    return this.#index ? this.#index.named(name) : this.elementsNamed(name);
+  }
+  /** deviceElements for a loop that only reads (a later edit of `<devices>` never changes this array). */
+  peekDevices(): readonly XmlElement[] {
+    return this.#index ? this.#index.all() : this.deviceElements();
+  }
   /** Whether a controller of this type (and index) exists, without building typed views. */
   hasController(type: string, index?: number): boolean {
     return this.elementsNamed('controller').some(

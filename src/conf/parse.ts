@@ -50,11 +50,11 @@ export function parseDomainXmlFormatted(xml: string, options: DefaultsOptions = 
 
 /** normalizeDomainDef without its last step, the checks across devices. */
 function normalizeUnchecked(def: DomainDef, options: DefaultsOptions): DomainDef {
-  for (const iface of def.elementsNamed('interface')) defaultInterfaceType(iface);
+  for (const iface of def.peekNamed('interface')) defaultInterfaceType(iface);
   validateDomainShape(def);
   const flavour = flavourOf(def.type);
   def.root.removeAttr('id');
-  for (const dev of def.deviceElements()) stripRuntimeNames(dev, flavour);
+  for (const dev of def.peekDevices()) stripRuntimeNames(dev, flavour);
   applyDomainDefaults(def, flavour, options);
   return def;
 }

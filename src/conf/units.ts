@@ -54,6 +54,12 @@ export function toKiB(value: string, unit: string | undefined, what: string): nu
   if (factor === undefined) throw virtError(ErrorCode.XML_ERROR, `unknown unit '${unit}' in ${what}`);
   const v = value.trim();
   if (!/^\d+$/.test(v)) throw virtError(ErrorCode.XML_ERROR, `invalid value '${value}' for ${what}: expected a non-negative integer`);
+  if (v.length <= 15) {
+    // Exact in doubles: the value has at most 15 digits and a product below 2^53 is computed exactly
+    // (a larger one rounds to 2^53 or more and takes the BigInt path); dividing by 1024 only shifts the exponent.
+    const small = Number(v) * factor;
+    if (small <= Number.MAX_SAFE_INTEGER) return Math.ceil(small / 1024);
+  }
   const bytes = BigInt(v) * BigInt(factor);
   const kib = (bytes + 1023n) / 1024n;
   if (kib > BigInt(Number.MAX_SAFE_INTEGER)) throw virtError(ErrorCode.XML_ERROR, `value '${value}${unit ?? ''}' for ${what} is too large`);

@@ -35,7 +35,7 @@ export function validateDomainShape(def: DomainDef): void {
   // libvirt reads the count as a C unsigned int.
   if (vcpu !== undefined && Number(vcpu) > MAX_VCPU_COUNT) throw virtError(ErrorCode.XML_ERROR, 'maximum vcpus count must be an integer');
   checkDeviceCount(root.child('devices'));
-  for (const dev of def.deviceElements()) validateDevice(dev);
+  for (const dev of def.peekDevices()) validateDevice(dev);
 }
 
 /** Cross-device checks: duplicate disk targets, controllers, user aliases, PCI addresses; and the definition's size. */
@@ -54,7 +54,7 @@ export function validateDevicesTogetherFormatted(def: DomainDef): Buffer {
 function checkDevicesTogether(def: DomainDef): void {
   checkDeviceCount(def.root.child('devices'));
   const targets = new Map<string, string>();
-  for (const disk of def.elementsNamed('disk')) {
+  for (const disk of def.peekNamed('disk')) {
     const t = disk.child('target')?.attr('dev') ?? '';
     // libvirt prints a missing source as '<null>' (NULLSTR).
     const source = diskSource(disk) ?? '<null>';
@@ -63,7 +63,7 @@ function checkDevicesTogether(def: DomainDef): void {
     targets.set(t, source);
   }
   const controllers = new Set<string>();
-  for (const c of def.elementsNamed('controller')) {
+  for (const c of def.peekNamed('controller')) {
     const type = c.attr('type') ?? '';
     // Several USB controllers may share an index (EHCI with its UHCI companions): libvirt allows it.
     if (type === 'usb') continue;
@@ -73,7 +73,7 @@ function checkDevicesTogether(def: DomainDef): void {
     controllers.add(key);
   }
   const aliases = new Set<string>();
-  for (const dev of def.deviceElements()) {
+  for (const dev of def.peekDevices()) {
     // A serial console is its serial port printed twice: libvirt gives both the alias serialN.
     if (dev.name === 'console' && (dev.child('target')?.attr('type') ?? 'serial') === 'serial') continue;
     const a = readAlias(dev);
@@ -87,7 +87,7 @@ function checkDevicesTogether(def: DomainDef): void {
 /** Rejects two devices on one PCI function (libvirt: "Attempted double use of PCI Address"). */
 export function checkPciClashes(def: DomainDef): void {
   const seen = new Map<number, string>();
-  for (const e of def.deviceElements()) {
+  for (const e of def.peekDevices()) {
     // A serial console is the serial device itself, printed twice with the same address.
     if (e.name === 'console') continue;
     // The address as one number (no object per device); read in full only for the message.

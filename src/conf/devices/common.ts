@@ -24,10 +24,16 @@ export function setAlias(dev: XmlElement, name: string): void {
 
 /** Puts an `<address>` element in place (replacing any), before `<acpi>` when present. */
 export function setAddress(dev: XmlElement, address: XmlElement): void {
-  dev.removeChildren('address');
-  const i = dev.children.findIndex((c) => c.kind === 'element' && c.name === 'acpi');
-  if (i >= 0) dev.children.splice(i, 0, address);
-  else dev.children.push(address);
+  if (dev.child('address')) dev.removeChildren('address');
+  const kids = dev.children;
+  for (let i = 0; i < kids.length; i++) {
+    const c = kids[i]!;
+    if (c.kind === 'element' && c.name === 'acpi') {
+      kids.splice(i, 0, address);
+      return;
+    }
+  }
+  kids.push(address);
 }
 
 /** Drops an alias that only the hypervisor may choose: anything not `ua-*` (parse of inactive XML). */

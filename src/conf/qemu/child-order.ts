@@ -42,14 +42,14 @@ const BACKING_ORDER = ['format', 'source', 'backingStore'];
 const VDAGENT_ORDER = ['clipboard', 'mouse'];
 
 export function sortDeviceChildren(def: DomainDef): void {
-  for (const disk of def.elementsNamed('disk')) {
+  for (const disk of def.peekNamed('disk')) {
     for (let b = disk.child('backingStore'); b; b = b.child('backingStore')) sortChildren(b, BACKING_ORDER);
   }
-  for (const ch of def.elementsNamed('channel')) {
+  for (const ch of def.peekNamed('channel')) {
     const src = ch.child('source');
     if (ch.attr('type') === 'qemu-vdagent' && src) sortChildren(src, VDAGENT_ORDER);
   }
-  for (const dev of def.deviceElements()) {
+  for (const dev of def.peekDevices()) {
     // A hostdev NIC prints its host device part (driver, source) the way <hostdev> does.
     const order = dev.name === 'interface' && dev.attr('type') === 'hostdev' ? HOSTDEV_NIC : own(CHILD_ORDER, dev.name);
     if (order && dev.children.length > 1) sortChildren(dev, order);

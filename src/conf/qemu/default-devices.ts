@@ -34,7 +34,7 @@ export function addUsbController(def: DomainDef, index: number, model: string | 
 
 function maybeAddInput(def: DomainDef, type: string, bus: string): void {
   const inputBus = defaultInputBus(def);
-  for (const i of def.elementsNamed('input')) if (i.attr('type') === type && (i.attr('bus') ?? inputBus) === bus) return;
+  for (const i of def.peekNamed('input')) if (i.attr('type') === type && (i.attr('bus') ?? inputBus) === bus) return;
   def.addDevice(el('input', { type, bus }));
 }
 
@@ -82,13 +82,13 @@ export function addDefaultDevices(def: DomainDef, ctx: QemuContext): void {
       );
     }
   }
-  if (x86 && def.elementsNamed('memballoon').length === 0) def.addDevice(el('memballoon', { model: 'virtio' }));
+  if (x86 && def.peekNamed('memballoon').length === 0) def.addDevice(el('memballoon', { model: 'virtio' }));
   addDefaultAudio(def, ctx);
 }
 
 /** The audio backend libvirt 9 gives a guest without `<audio>` (qemuDomainDefAddDefaultAudioBackend). */
 function addDefaultAudio(def: DomainDef, ctx: QemuContext): void {
-  if (def.elementsNamed('audio').length > 0) return;
+  if (def.peekNamed('audio').length > 0) return;
   const audio = defaultAudio(def, ctx);
   if (audio) def.addDevice(audio);
 }
@@ -99,7 +99,7 @@ export function defaultAudio(def: DomainDef, ctx: QemuContext): ReturnType<typeo
   let add = false;
   let passthrough = false;
   let backend = 'none';
-  const graphics = def.elementsNamed('graphics');
+  const graphics = def.peekNamed('graphics');
   for (const g of graphics) {
     switch (g.attr('type')) {
       case 'vnc':

@@ -141,7 +141,7 @@ function chrPorts(def: DomainDef, chr: XmlElement): void {
   const t = chrTarget(chr);
   if (t.hasAttr('port')) return;
   let max = -1;
-  for (const o of def.elementsNamed(chr.name)) {
+  for (const o of def.peekNamed(chr.name)) {
     const p = o.child('target')?.attr('port');
     if (p !== undefined && Number(p) > max) max = Number(p);
   }
@@ -264,13 +264,13 @@ function scsiUnitUnusable(model: string | undefined, unit: number): boolean {
 function hostdevDefaults(def: DomainDef, h: XmlElement): void {
   if ((h.attr('mode') ?? 'subsystem') !== 'subsystem' || h.attr('type') !== 'scsi' || h.child('address')) return;
   const used = new Set<string>();
-  for (const d of def.deviceElements()) {
+  for (const d of def.peekDevices()) {
     const isScsi = (d.name === 'disk' && d.child('target')?.attr('bus') === 'scsi') || (d.name === 'hostdev' && d.attr('type') === 'scsi');
     const a = d.child('address');
     if (!isScsi || a?.attr('type') !== 'drive') continue;
     used.add(`${Number(a.attr('controller') ?? 0)}:${Number(a.attr('bus') ?? 0)}:${Number(a.attr('target') ?? 0)}:${Number(a.attr('unit') ?? 0)}`);
   }
-  const models = new Map(def.elementsNamed('controller').filter((c) => c.attr('type') === 'scsi').map((c) => [Number(c.attr('index') ?? 0), c.attr('model')]));
+  const models = new Map(def.peekNamed('controller').filter((c) => c.attr('type') === 'scsi').map((c) => [Number(c.attr('index') ?? 0), c.attr('model')]));
   for (let controller = 0; controller <= 255; controller++) {
     for (let unit = 0; unit < 7; unit++) {
       if (used.has(`${controller}:0:0:${unit}`) || scsiUnitUnusable(models.get(controller), unit)) continue;

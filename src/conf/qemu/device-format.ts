@@ -138,7 +138,7 @@ function filesystem(fs: XmlElement): void {
 }
 
 export function deviceFormat(def: DomainDef): void {
-  for (const d of def.deviceElements()) {
+  for (const d of def.peekDevices()) {
     switch (d.name) {
       case 'disk':
         disk(d);

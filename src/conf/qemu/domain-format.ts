@@ -114,7 +114,7 @@ export function domainFormat(def: DomainDef): void {
   if (cpu && model && !model.text().trim() && !model.hasAttr('vendor_id')) cpu.remove(model);
   const genid = def.root.child('genid');
   if (genid && !genid.text().trim()) genid.setText(generateUuid());
-  for (const c of def.elementsNamed('controller')) {
+  for (const c of def.peekNamed('controller')) {
     const hole = c.child('pcihole64');
     if (hole) inKiB(hole, '<pcihole64>');
   }

@@ -141,5 +141,5 @@ export function normalizeGraphicsElement(g: XmlElement, libDir = '/var/lib/libvi
 }
 
 export function normalizeGraphics(def: DomainDef, ctx: QemuContext): void {
-  for (const g of def.elementsNamed('graphics')) normalizeGraphicsElement(g, ctx.config.libDir);
+  for (const g of def.peekNamed('graphics')) normalizeGraphicsElement(g, ctx.config.libDir);
 }

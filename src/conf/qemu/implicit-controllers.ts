@@ -16,7 +16,7 @@ export const MAX_IMPLICIT_CONTROLLER_INDEX = 255;
 /** Indexes of each controller type present. */
 export function controllerIndexes(def: DomainDef): Map<string, Set<number>> {
   const out = new Map<string, Set<number>>();
-  for (const c of def.elementsNamed('controller')) {
+  for (const c of def.peekNamed('controller')) {
     const type = c.attr('type') ?? '';
     const set = out.get(type) ?? new Set<number>();
     out.set(type, set);
@@ -39,7 +39,7 @@ const DRIVE_BUSES = ['scsi', 'fdc', 'ide', 'sata'] as const;
 /** The highest drive-address controller index per bus, and the disk naming it (one look at each disk). */
 function driveControllerMax(def: DomainDef): { max: number; culprit?: XmlElement }[] {
   const out = DRIVE_BUSES.map((): { max: number; culprit?: XmlElement } => ({ max: -1 }));
-  for (const d of def.elementsNamed('disk')) {
+  for (const d of def.peekNamed('disk')) {
     const b = DRIVE_BUSES.indexOf(d.child('target')?.attr('bus') as (typeof DRIVE_BUSES)[number]);
     if (b < 0) continue;
     const a = readDriveAddress(d);
@@ -63,23 +63,23 @@ export function addImplicitControllers(def: DomainDef): void {
   const present = controllerIndexes(def);
   // Adding controllers changes no disk: the addresses are read once for every bus.
   const maxes = driveControllerMax(def);
-  DRIVE_BUSES.forEach((bus, b) => addDiskControllers(def, present, bus, maxes[b]!.max, maxes[b]!.culprit));
+  for (let b = 0; b < DRIVE_BUSES.length; b++) addDiskControllers(def, present, DRIVE_BUSES[b]!, maxes[b]!.max, maxes[b]!.culprit);
   for (const kind of ['channel', 'console']) {
-    for (const chr of def.elementsNamed(kind)) {
+    for (const chr of def.peekNamed(kind)) {
       if (chr.child('target')?.attr('type') !== 'virtio') continue;
       const a = chr.child('address');
       const idx = a?.attr('type') === 'virtio-serial' ? Number(a.attr('controller') ?? 0) : 0;
       maybeAdd(def, present, 'virtio-serial', idx);
     }
   }
-  for (const card of def.elementsNamed('smartcard')) {
+  for (const card of def.peekNamed('smartcard')) {
     const a = card.child('address');
     let idx = 0;
     if (a?.attr('type') === 'ccid') idx = Number(a.attr('controller') ?? 0);
     else if (!a) {
       // An unaddressed card takes the next CCID slot of controller 0.
       let max = -1;
-      for (const o of def.elementsNamed('smartcard')) {
+      for (const o of def.peekNamed('smartcard')) {
         const oa = o.child('address');
         if (oa?.attr('type') === 'ccid' && Number(oa.attr('controller') ?? 0) === 0) max = Math.max(max, Number(oa.attr('slot') ?? 0));
       }
@@ -88,14 +88,14 @@ export function addImplicitControllers(def: DomainDef): void {
     maybeAdd(def, present, 'ccid', idx);
   }
   // SCSI host devices: controllers up to the highest they name, of the model that controller has.
-  const scsiHostdevs = def.elementsNamed('hostdev').filter((h) => h.attr('type') === 'scsi');
+  const scsiHostdevs = def.peekNamed('hostdev').filter((h) => h.attr('type') === 'scsi');
   let maxScsi = -1;
   let model: string | undefined;
   for (const h of scsiHostdevs) {
     const a = readDriveAddress(h);
     if (!a || a.controller <= maxScsi) continue;
     maxScsi = a.controller;
-    const c = def.elementsNamed('controller').find((x) => x.attr('type') === 'scsi' && Number(x.attr('index') ?? 0) === a.controller);
+    const c = def.peekNamed('controller').find((x) => x.attr('type') === 'scsi' && Number(x.attr('index') ?? 0) === a.controller);
     if (c?.hasAttr('model')) model = c.attr('model');
   }
   for (let i = 0; i <= Math.min(maxScsi, MAX_IMPLICIT_CONTROLLER_INDEX); i++) maybeAdd(def, present, 'scsi', i, model);

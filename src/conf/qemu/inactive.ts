@@ -14,7 +14,7 @@ export function inactiveDefaults(def: DomainDef, ctx: QemuContext): void {
   if (!clock) def.root.insertOrdered(el('clock', { offset: 'utc' }), DOMAIN_ORDER);
   else if (!clock.hasAttr('offset')) clock.attrs.unshift(['offset', 'utc']);
 
-  for (const disk of def.elementsNamed('disk')) {
+  for (const disk of def.peekNamed('disk')) {
     // Block-job state and node indexes only exist while the domain runs.
     disk.removeChildren('mirror');
     const source = disk.child('source');
@@ -42,9 +42,9 @@ export function inactiveDefaults(def: DomainDef, ctx: QemuContext): void {
       label.attrs.unshift(['type', 'none']);
     }
   });
-  for (const iface of def.elementsNamed('interface')) iface.child('source')?.removeAttr('portid');
+  for (const iface of def.peekNamed('interface')) iface.child('source')?.removeAttr('portid');
   for (const kind of ['serial', 'console', 'parallel', 'channel']) {
-    for (const chr of def.elementsNamed(kind)) {
+    for (const chr of def.peekNamed(kind)) {
       // A pty's path is chosen when the guest starts.
       if ((chr.attr('type') ?? 'pty') !== 'pty') continue;
       const src = chr.child('source');
@@ -56,7 +56,7 @@ export function inactiveDefaults(def: DomainDef, ctx: QemuContext): void {
   }
 
   const dir = ctx.config.channelTargetDir ?? '/var/lib/libvirt/qemu/channel/target';
-  for (const ch of def.elementsNamed('channel')) {
+  for (const ch of def.peekNamed('channel')) {
     const target = ch.child('target');
     if (target?.attr('type') !== 'virtio') continue;
     target.removeAttr('state');

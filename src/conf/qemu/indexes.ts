@@ -51,7 +51,7 @@ export function assignControllerIndexes(def: DomainDef): void {
 
 /** Ports of serials explicitly of target type isa-serial (virDomainChrIsaSerialDefPostParse). */
 export function assignIsaSerialPorts(def: DomainDef): void {
-  const isa = def.elementsNamed('serial').filter((s) => s.child('target')?.attr('type') === 'isa-serial');
+  const isa = def.peekNamed('serial').filter((s) => s.child('target')?.attr('type') === 'isa-serial');
   const used = [false, false, false, false];
   isa.forEach((s, n) => {
     const p = s.child('target')?.attr('port');

@@ -9,7 +9,7 @@ import type { DomainDef } from '../domain.js';
 const SLOTTED = new Set(['dimm', 'nvdimm']);
 
 export function assignMemorySlots(def: DomainDef): void {
-  const mems = def.elementsNamed('memory').filter((m) => SLOTTED.has(m.attr('model') ?? ''));
+  const mems = def.peekNamed('memory').filter((m) => SLOTTED.has(m.attr('model') ?? ''));
   if (mems.length === 0) return;
   const used = new Set<number>();
   for (const m of mems) {

@@ -37,7 +37,7 @@ export function normalizeQemuDomain(def: DomainDef, host: QemuHost): void {
 }
 
 function normalize(def: DomainDef, host: QemuHost): void {
-  if (def.elementsNamed('emulator').length === 0) def.insertDeviceFirst(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)));
+  if (def.peekNamed('emulator').length === 0) def.insertDeviceFirst(el('emulator', {}, defaultEmulator(host, def.arch ?? host.hostArch)));
   const ctx: QemuContext = qemuContext(def, host);
   parseNormalize(def);
   domainFormat(def);
@@ -63,9 +63,9 @@ function normalize(def: DomainDef, host: QemuHost): void {
 
   const createdSerial = consoleCompat(def);
   addImplicitControllers(def);
-  const graphics = def.elementsNamed('graphics');
-  if (graphics.length > 0 && def.elementsNamed('video').length === 0) def.addDevice(el('video'));
-  const video = def.elementsNamed('video')[0];
+  const graphics = def.peekNamed('graphics');
+  if (graphics.length > 0 && def.peekNamed('video').length === 0) def.addDevice(el('video'));
+  const video = def.peekNamed('video')[0];
   if (video) {
     const model = video.child('model');
     if (model?.attr('type') !== 'none') {
@@ -74,9 +74,9 @@ function normalize(def: DomainDef, host: QemuHost): void {
       if (!m.hasAttr('primary')) m.setAttr('primary', 'yes');
     }
   }
-  const serial0 = createdSerial ?? def.elementsNamed('serial')[0];
+  const serial0 = createdSerial ?? def.peekNamed('serial')[0];
   if (serial0) deviceDefaults(def, serial0, ctx);
-  for (const c of def.elementsNamed('controller')) if (c.attr('type') === 'scsi' && !c.hasAttr('model')) deviceDefaults(def, c, ctx);
+  for (const c of def.peekNamed('controller')) if (c.attr('type') === 'scsi' && !c.hasAttr('model')) deviceDefaults(def, c, ctx);
 
   if (ctx.caps && isX86Arch(ctx.arch)) {
     assignVirtioSerialAddresses(def);

@@ -66,7 +66,7 @@ function primaryVideoFirst(def: DomainDef): void {
 export function parseNormalize(def: DomainDef): void {
   dropComments(def.root);
   primaryVideoFirst(def);
-  for (const dev of def.deviceElements()) {
+  for (const dev of def.peekDevices()) {
     canonicalAddress(dev);
     if (dev.name === 'controller' && dev.attr('type') === 'usb') {
       const port = own(COMPANION_PORT, dev.attr('model'));

@@ -60,7 +60,7 @@ function setPci(dev: XmlElement, a: PciAddress): void {
   else dev.children.push(next);
 }
 
-const pciControllers = (def: DomainDef): XmlElement[] => def.elementsNamed('controller').filter((c) => c.attr('type') === 'pci');
+const pciControllers = (def: DomainDef): XmlElement[] => def.peekNamed('controller').filter((c) => c.attr('type') === 'pci');
 const index = (c: XmlElement): number => Number(c.attr('index') ?? 0);
 
 /** The highest PCI controller index, -1 without any (a loop: Math.max(...spread) is slow in V8). */
@@ -133,7 +133,7 @@ const at = (slot: number, fn = 0, multifunction?: string): PciAddress => ({ doma
 /** The PIIX3's fixed functions (IDE 1.1, USB 1.2, ISA 1.0, bridge 1.3) and the primary video card at slot 2. */
 function placePiix3(def: DomainDef, set: AddressSet, list: Info[]): void {
   const flags = Connect.AUTOASSIGN | Connect.PCI_DEVICE;
-  for (const c of def.elementsNamed('controller')) {
+  for (const c of def.peekNamed('controller')) {
     const type = c.attr('type');
     const model = c.attr('model');
     let want: PciAddress | undefined;
@@ -156,7 +156,7 @@ function placePiix3(def: DomainDef, set: AddressSet, list: Info[]): void {
 }
 
 function placePrimaryVideo(def: DomainDef, set: AddressSet, list: Info[], slot: number, flags: number): void {
-  const video = def.elementsNamed('video')[0];
+  const video = def.peekNamed('video')[0];
   const type = video?.child('model')?.attr('type');
   if (!video || type === 'none' || type === 'ramfb' || !wanted(video)) return;
   set.validate(at(slot), flags, true);
@@ -173,7 +173,7 @@ function placePrimaryVideo(def: DomainDef, set: AddressSet, list: Info[], slot: 
 /** q35's fixed functions: SATA 1f.2, ISA 1f.0, SMBus 1f.3, USB2 companions at 1d/1a, the DMI bridge at 1e, video at 1, ICH9 audio at 1b. */
 function placeQ35(def: DomainDef, set: AddressSet, list: Info[]): void {
   const flags = Connect.PCIE_DEVICE;
-  for (const c of def.elementsNamed('controller')) {
+  for (const c of def.peekNamed('controller')) {
     const type = c.attr('type');
     if (type === 'sata' && index(c) === 0) {
       const a = present(c);
@@ -199,7 +199,7 @@ function placeQ35(def: DomainDef, set: AddressSet, list: Info[]): void {
   }
   placePrimaryVideo(def, set, list, 1, flags);
   if (!set.slotInUse(at(0x1b))) {
-    const sound = def.elementsNamed('sound').find((s) => s.attr('model') === 'ich9' && wanted(s));
+    const sound = def.peekNamed('sound').find((s) => s.attr('model') === 'ich9' && wanted(s));
     if (sound) {
       set.reserve(at(0x1b), flags);
       setPci(sound, at(0x1b));
@@ -227,7 +227,7 @@ function take(set: AddressSet, dev: XmlElement, flags: number): void {
 
 /** qemuDomainAssignDevicePCISlots: every device still without an address, by class. */
 function assignSlots(def: DomainDef, set: AddressSet, ctx: ConnectContext): void {
-  const named = (name: string): XmlElement[] => def.elementsNamed(name);
+  const named = (name: string): readonly XmlElement[] => def.peekNamed(name);
   const next = (e: XmlElement): void => {
     if (wanted(e)) take(set, e, deviceConnect(e, ctx));
   };
@@ -297,7 +297,7 @@ function hostdevFlags(def: DomainDef): number {
 }
 
 /** ICH9 USB2 controllers of one index share a slot: EHCI at function 7, UHCI1-3 at 0-2. */
-function placeUsb2(controllers: XmlElement[], set: AddressSet, c: XmlElement, flags: number): void {
+function placeUsb2(controllers: readonly XmlElement[], set: AddressSet, c: XmlElement, flags: number): void {
   const model = c.attr('model');
   const fn = model === 'ich9-ehci1' ? 7 : model === 'ich9-uhci1' ? 0 : model === 'ich9-uhci2' ? 1 : 2;
   const multi = model === 'ich9-uhci1' ? 'on' : undefined;
@@ -393,7 +393,7 @@ export function assignPciAddresses(def: DomainDef, opts: PciAssignOptions): void
 function markMultifunction(def: DomainDef): void {
   const zero = new Map<number, XmlElement>();
   const multi = new Set<number>();
-  for (const e of def.deviceElements()) {
+  for (const e of def.peekDevices()) {
     // 0 is the all-zero address, which is no address.
     const n = pciAddressNumberOf(e);
     if (n <= 0) continue;

@@ -20,15 +20,15 @@ const fmt = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 export function assignSpaprVioAddresses(def: DomainDef): void {
   const pseries = (def.machine ?? '').startsWith('pseries');
   const wants: [XmlElement, number][] = [];
-  for (const n of def.elementsNamed('interface')) if (n.child('model')?.attr('type') === 'spapr-vlan' || reg(n) !== undefined || n.child('address')?.attr('type') === 'spapr-vio') wants.push([n, 0x1000]);
-  for (const c of def.elementsNamed('controller')) {
+  for (const n of def.peekNamed('interface')) if (n.child('model')?.attr('type') === 'spapr-vlan' || reg(n) !== undefined || n.child('address')?.attr('type') === 'spapr-vio') wants.push([n, 0x1000]);
+  for (const c of def.peekNamed('controller')) {
     if ((c.attr('type') === 'scsi' && c.attr('model') === 'ibmvscsi') || c.child('address')?.attr('type') === 'spapr-vio') wants.push([c, 0x2000]);
   }
-  for (const s of def.elementsNamed('serial')) {
+  for (const s of def.peekNamed('serial')) {
     if (s.child('target')?.attr('type') === 'spapr-vio-serial' || s.child('address')?.attr('type') === 'spapr-vio') wants.push([s, 0x30000000]);
   }
-  for (const n of def.elementsNamed('nvram')) if (pseries || n.child('address')?.attr('type') === 'spapr-vio') wants.push([n, 0x3000]);
-  for (const t of def.elementsNamed('tpm')) if ((pseries && t.attr('model') !== 'spapr-tpm-proxy') || t.child('address')?.attr('type') === 'spapr-vio') wants.push([t, 0x4000]);
+  for (const n of def.peekNamed('nvram')) if (pseries || n.child('address')?.attr('type') === 'spapr-vio') wants.push([n, 0x3000]);
+  for (const t of def.peekNamed('tpm')) if ((pseries && t.attr('model') !== 'spapr-tpm-proxy') || t.child('address')?.attr('type') === 'spapr-vio') wants.push([t, 0x4000]);
   const used = new Set<number>();
   for (const [e] of wants) {
     const r = reg(e);

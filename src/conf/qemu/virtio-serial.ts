@@ -25,7 +25,7 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
     ctrls.push({ index: num(c.attr('index')), ports: new Array<boolean>(Math.max(0, Math.min(ports, 4096))).fill(false) });
     ctrls.sort((a, b) => a.index - b.index);
   };
-  for (const c of def.elementsNamed('controller')) if (c.attr('type') === 'virtio-serial') add(c);
+  for (const c of def.peekNamed('controller')) if (c.attr('type') === 'virtio-serial') add(c);
   const reserve = (controller: number, port: number): void => {
     const c = ctrls.find((x) => x.index === controller);
     if (!c) throw virtError(ErrorCode.XML_ERROR, `virtio serial controller ${controller} is missing`);
@@ -33,7 +33,7 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
     if (c.ports[port]) throw virtError(ErrorCode.XML_ERROR, `virtio serial port ${port} on controller ${controller} is already occupied`);
     c.ports[port] = true;
   };
-  const devices = def.deviceElements();
+  const devices = def.peekDevices();
   for (const d of devices) {
     const a = d.child('address');
     if (a?.attr('type') === 'virtio-serial' && num(a.attr('port')) !== 0) reserve(num(a.attr('controller')), num(a.attr('port')));
@@ -58,7 +58,7 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
         port = c.ports.indexOf(false, start);
       } else {
         controller = 0;
-        while (def.elementsNamed('controller').some((x) => x.attr('type') === 'virtio-serial' && num(x.attr('index')) === controller)) controller++;
+        while (def.peekNamed('controller').some((x) => x.attr('type') === 'virtio-serial' && num(x.attr('index')) === controller)) controller++;
         const nc = el('controller', { type: 'virtio-serial', index: controller });
         def.addDevice(nc);
         add(nc);
@@ -68,6 +68,6 @@ export function assignVirtioSerialAddresses(def: DomainDef): void {
     reserve(controller, port);
     if (!allowZero) setAddress(chr, el('address', { type: 'virtio-serial', controller, bus: 0, port }));
   };
-  for (const c of def.elementsNamed('console')) if (c.child('target')?.attr('type') === 'virtio') assign(c, true);
-  for (const c of def.elementsNamed('channel')) if (c.child('target')?.attr('type') === 'virtio') assign(c, false);
+  for (const c of def.peekNamed('console')) if (c.child('target')?.attr('type') === 'virtio') assign(c, true);
+  for (const c of def.peekNamed('channel')) if (c.child('target')?.attr('type') === 'virtio') assign(c, false);
 }
