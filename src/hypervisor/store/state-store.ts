@@ -19,8 +19,8 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ErrorCode, VirtError } from '../../errors.js';
-import { renameSync } from 'node:fs';
-import { fsyncDir, fsyncDirSoon, TEMP_FILE_RE, tempPathIn, unlinkDurable, writeFileAtomic, writeTempDurable } from './atomic-write.js';
+import { fsyncDir, fsyncDirSoon, TEMP_FILE_RE, unlinkDurable, writeFileAtomic } from './atomic-write.js';
+import { isStagedTemp, StagedRecords } from './staged-records.js';
 import { crashPoint } from './crash-points.js';
 import { acquireFileLock, isProcessAlive, LockTimeoutError, releaseFileLock, sweepLockLeftovers } from './file-lock.js';
 import { formatRecord, parseRecord, type RecordParts } from './record.js';
@@ -68,21 +68,6 @@ interface Folder {
   sweptLocks: Set<string>;
 }
 
-/** A record written ahead of its commit (StateStore.stageDomain). */
-interface StagedRecord {
-  /** Undefined until made (the turn after stageDomain). */
-  bytes: Buffer | undefined;
-  tmp: string;
-  /** The temp file is complete and flushed. */
-  ready: boolean;
-  /** No commit will take it: its temp file goes (at once, or when its write settles). */
-  dropped: boolean;
-  settled: Promise<void>;
-}
-
-/** Temp files of staged records of this process (written in the thread pool, or waiting for their commit): not leftovers. */
-const stagedTemps = new Set<string>();
-
 /** Options of StateStore.commitDomain. */
 export interface CommitOptions {
   /**
@@ -107,7 +92,7 @@ export class StateStore {
   private readonly lockTimeoutMs: number;
   private readonly onLockWait: ((pid: number) => void) | undefined;
   /** Records staged for a coming commit, by domain name. */
-  private readonly staged = new Map<string, StagedRecord>();
+  private readonly staged = new StagedRecords();
 
   private constructor(dir: string, folder: Folder, options: StateStoreOptions) {
     this.dir = dir;
@@ -226,63 +211,12 @@ export class StateStore {
    */
   stageDomain(name: string, parts: () => RecordParts): void {
     this.assertHeld(`d:${name}`, name);
-    this.dropStaged(name);
-    const rec: StagedRecord = { bytes: undefined, tmp: tempPathIn(this.path('domains', '')), ready: false, dropped: false, settled: Promise.resolve() };
-    // Made on the next turn of the event loop: what the caller sends the hypervisor right after this
-    // goes out first, and the record is formatted while the hypervisor works.
-    rec.settled = new Promise<void>((next) => setImmediate(next))
-      .then(() => {
-        if (rec.dropped) return false;
-        const bytes = formatRecord(parts());
-        rec.bytes = bytes;
-        stagedTemps.add(rec.tmp);
-        return writeTempDurable(rec.tmp, bytes).then(() => true);
-      })
-      .then(
-        (written) => {
-          rec.ready = written;
-          if (rec.dropped && written) removeStaged(rec.tmp);
-        },
-        () => {
-          // Nothing staged: the commit writes as usual.
-          stagedTemps.delete(rec.tmp);
-        },
-      );
-    this.staged.set(name, rec);
+    this.staged.stage(name, this.path('domains', ''), () => formatRecord(parts()));
   }
 
   /** Resolves once the record staged for `name`, if any, is written (or failed): a commit can then take it. */
   async stagedWrite(name: string): Promise<void> {
-    await this.staged.get(name)?.settled;
-  }
-
-  /** Forgets the record staged for `name`, removing its temp file once written. */
-  private dropStaged(name: string): void {
-    const rec = this.staged.get(name);
-    if (!rec) return;
-    this.staged.delete(name);
-    rec.dropped = true;
-    if (rec.ready) removeStaged(rec.tmp);
-  }
-
-  /** Renames the staged record of `name` into `path` when it holds exactly `bytes`; false otherwise (it is dropped). */
-  private takeStaged(name: string, bytes: Buffer, path: string): boolean {
-    const rec = this.staged.get(name);
-    if (!rec) return false;
-    if (!rec.ready || !rec.bytes?.equals(bytes)) {
-      this.dropStaged(name);
-      return false;
-    }
-    this.staged.delete(name);
-    crashPoint('record-staged');
-    try {
-      renameSync(rec.tmp, path);
-    } catch {
-      removeStaged(rec.tmp);
-      return false;
-    }
-    stagedTemps.delete(rec.tmp);
-    return true;
+    await this.staged.settled(name);
   }
 
   /**
@@ -294,7 +228,7 @@ export class StateStore {
     this.assertHeld(`d:${name}`, name);
     const path = this.path('domains', fileName(name));
     if (parts.config === undefined && parts.status === undefined) {
-      this.dropStaged(name);
+      this.staged.drop(name);
       try {
         unlinkDurable(path);
       } catch (err) {
@@ -306,7 +240,7 @@ export class StateStore {
     const bytes = formatRecord(parts);
     const lazy = opts.lazyRename === true;
     try {
-      if (this.takeStaged(name, bytes, path)) {
+      if (this.staged.take(name, bytes, path)) {
         crashPoint('record-renamed');
         if (lazy) fsyncDirSoon(this.path('domains'));
         else fsyncDir(this.path('domains'));
@@ -437,7 +371,7 @@ export class StateStore {
         return await this.folder.owner.run(context, fn);
       } finally {
         context.active = false;
-        if (key !== FOLDER_KEY) this.dropStaged(key.slice(2));
+        if (key !== FOLDER_KEY) this.staged.drop(key.slice(2));
         releaseFileLock(held);
       }
     } finally {
@@ -496,7 +430,7 @@ export class StateStore {
       for (const name of names) {
         const m = TEMP_FILE_RE.exec(name);
         const pid = m ? Number(m[1]) : 0;
-        if (!m || (pid !== process.pid && isProcessAlive(pid)) || stagedTemps.has(join(dir, name))) continue;
+        if (!m || (pid !== process.pid && isProcessAlive(pid)) || isStagedTemp(join(dir, name))) continue;
         try {
           unlinkSync(join(dir, name));
         } catch {
@@ -540,15 +474,6 @@ export class StateStore {
 
   private path(...parts: string[]): string {
     return join(this.dir, ...parts);
-  }
-}
-
-function removeStaged(tmp: string): void {
-  stagedTemps.delete(tmp);
-  try {
-    unlinkSync(tmp);
-  } catch {
-    // Gone already.
   }
 }
 
