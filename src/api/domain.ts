@@ -8,6 +8,7 @@ import type { DetachOptions, DetachOutcome, PendingDevice } from '../shared/hotp
 import { checkDetachOptionsArg, checkFlagsArg, checkIntArg, checkOptionsArg, checkStringArg, checkXmlArg, MAX_UINT32 } from './args.js';
 import { contractCall, contractOptions } from './contract.js';
 import { need } from './unsupported.js';
+import { keepShape } from '../shared/keep-shape.js';
 
 /** Longest alias accepted by detachDeviceAlias (aliases are short names like `ua-disk1`). */
 const MAX_ALIAS_LENGTH = 4096;
@@ -294,3 +295,6 @@ export class Domain {
     return need(this.#driver.openConsole, fn).call(this.#driver, this.#ref, devname, flags);
   }
 }
+
+// A caller that drops every handle between calls would otherwise lose the handles' optimized code at each full GC.
+keepShape(new Domain({} as Driver, { name: '', uuid: '', id: -1 }));

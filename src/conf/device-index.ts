@@ -4,6 +4,7 @@
  * of `<devices>` instead of each re-walking it (DomainDef.withDeviceIndex).
  */
 import type { XmlElement } from '../xml/index.js';
+import { keepShape } from '../shared/keep-shape.js';
 
 /** What named() gives for an absent kind (typed read-only; not frozen: V8 copies frozen arrays slowly). */
 const NONE: readonly XmlElement[] = [];
@@ -88,3 +89,4 @@ export class DeviceIndex {
     this.#all = undefined;
   }
 }
+keepShape(new DeviceIndex(() => undefined));

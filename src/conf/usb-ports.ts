@@ -3,9 +3,10 @@
  * a port tree per controller, hubs added when ports run out, the first free port per device.
  */
 import { ErrorCode, virtError } from '../errors.js';
-import { el, type XmlElement } from '../xml/index.js';
+import { keepShape } from '../shared/keep-shape.js';
+import { el, XmlElement } from '../xml/index.js';
 import { setAddress } from './devices/common.js';
-import type { DomainDef } from './domain.js';
+import { DomainDef } from './domain.js';
 
 /** Ports of a `<hub type='usb'>` (VIR_DOMAIN_USB_HUB_PORTS) and the deepest port path (VIR_DOMAIN_DEVICE_USB_MAX_PORT_DEPTH). */
 const USB_HUB_PORTS = 8;
@@ -135,6 +136,7 @@ class UsbAddressSet {
     return false;
   }
 }
+keepShape(new UsbAddressSet(new DomainDef(new XmlElement('domain'))));
 
 const needsUsbPort = (d: XmlElement): boolean => isUsbDevice(d) && (d.child('address') === undefined || (readUsbAddress(d) !== undefined && !readUsbAddress(d)!.path));
 

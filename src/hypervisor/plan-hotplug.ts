@@ -77,8 +77,9 @@ export function planAttach(obj: DomainObj, xml: string, flags: number, counters:
   const { flavour, hotplug } = rulesFor(type);
   const { el } = parseDeviceXml(xml, type, 'attach');
 
-  // As libvirt: the config half is checked first, then the live half.
-  const plan: AttachPlan = {};
+  // As libvirt: the config half is checked first, then the live half. Every key is set from the start
+  // (src/shared/keep-shape.ts: a shape grown key by key is forgotten at a full GC).
+  const plan: AttachPlan = { config: undefined, live: undefined, device: undefined, alias: undefined };
   let config: { def: DomainDef; dev: XmlElement } | undefined;
   if (impact.config) config = configAttach(obj, el, flavour, qemuHost);
 
@@ -226,7 +227,7 @@ function isMissing(err: unknown): boolean {
 function planHalves(obj: DomainObj, flags: number, fn: string, find: (def: DomainDef, config: boolean) => XmlElement, opts: DetachPlanOptions): DetachPlan {
   checkFlags(flags, DEVICE_FLAGS, fn);
   const impact = impactOf(obj, flags);
-  const plan: DetachPlan = {};
+  const plan: DetachPlan = { config: undefined, live: undefined };
   let liveMissing: unknown;
   let liveError: unknown;
   if (impact.live) {
@@ -304,7 +305,7 @@ export function planUpdate(obj: DomainObj, xml: string, flags: number): UpdatePl
   const impact = impactOf(obj, flags);
   const force = (flags & DeviceModify.FORCE) !== 0;
   const { el, macGenerated } = parseDeviceXml(xml, domainTypeOf(obj), 'update');
-  const plan: UpdatePlan = {};
+  const plan: UpdatePlan = { config: undefined, live: undefined, change: undefined };
   if (impact.config) {
     const def = configDef(obj)!;
     const found = el.name === 'graphics' ? findGraphicsForUpdate(def.deviceElements(), el, false) : findDevice(def, el, { macGenerated, config: true });

@@ -12,6 +12,7 @@ import { ErrorCode, VirtError } from '../errors.js';
 import { decodeReferences, findBadChar, normalizeNewlines, tabsAndNewlinesToSpaces } from './chars.js';
 import { decodeXmlBytes } from './decode.js';
 import { XmlElement, type XmlNode } from './tree.js';
+import { keepShape } from '../shared/keep-shape.js';
 
 /** Largest document accepted, in UTF-16 code units (libvirt caps XML strings at a few MiB on the wire). */
 export const MAX_XML_LENGTH = 10 * 1024 * 1024;
@@ -338,6 +339,7 @@ class Parser {
     return root;
   }
 }
+keepShape(new Parser('', 'shape exemplar'));
 
 /** Parses one XML document (text, or bytes that must be UTF-8) and returns its root element. */
 export function parseXml(input: string | Uint8Array, options: ParseOptions = {}): XmlElement {

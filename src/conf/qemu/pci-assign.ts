@@ -88,7 +88,7 @@ function infos(def: DomainDef, ctx: ConnectContext): Info[] {
       const t = e.child('target')?.attr('type');
       if (t === undefined || t === 'serial') continue;
     }
-    out.push({ el: e, flags: deviceConnect(e, ctx) });
+    out.push({ el: e, flags: deviceConnect(e, ctx), addr: undefined });
   }
   return out;
 }

@@ -6,6 +6,7 @@
 import { ErrorCode, virtError } from '../../errors.js';
 import { formatPciAddress, type PciAddress } from '../address.js';
 import { CONNECT_ENDPOINT, CONNECT_TYPES, Connect } from './pci-connect.js';
+import { keepShape } from '../../shared/keep-shape.js';
 
 const SLOT_LAST = 31;
 
@@ -239,3 +240,4 @@ export class PciAddressSet {
     }
   }
 }
+keepShape(new PciAddressSet([], false));
