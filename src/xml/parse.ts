@@ -41,6 +41,15 @@ const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'y');
 const SPACE = /[ \t\n]*/y;
 
+/** ASCII letters, '_' and ':' (NAME_START within ASCII). */
+function isAsciiNameStart(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
+}
+/** ASCII letters, digits, '_', ':', '-' and '.' (NAME_CHAR within ASCII). */
+function isAsciiNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 58) || c === 95 || c === 45 || c === 46;
+}
+
 /** Placeholders, replaced before the tree is returned (never seen outside the parser). */
 const NO_ATTRS: [string, string][] = [];
 const NO_CHILDREN_YET: XmlNode[] = [];
@@ -115,12 +124,24 @@ class Parser {
   }
 
   name(what: string): string {
-    // test() + slice(): the same token as exec() without a match array per name.
+    const s = this.s;
     const start = this.pos;
+    // Names in domain XML are ASCII: read them without a regex run; anything else goes to NAME.
+    let i = start;
+    let c = s.charCodeAt(i);
+    if (isAsciiNameStart(c)) {
+      do c = s.charCodeAt(++i);
+      while (isAsciiNameChar(c));
+      if (c < 0x80 || Number.isNaN(c)) {
+        this.pos = i;
+        return s.slice(start, i);
+      }
+    }
+    // test() + slice(): the same token as exec() without a match array per name.
     NAME.lastIndex = start;
-    if (!NAME.test(this.s)) this.fail(`expected ${what} name`);
+    if (!NAME.test(s)) this.fail(`expected ${what} name`);
     this.pos = NAME.lastIndex;
-    return this.s.slice(start, this.pos);
+    return s.slice(start, this.pos);
   }
 
   expect(str: string, what: string): void {
