@@ -14,6 +14,7 @@ import { buildQemuCommand } from '../../src/drivers/qemu/command/build.js';
 import { acpiPciHotplugReady } from '../../src/drivers/qemu/hotplug/guest-ready.js';
 import { peripheralIds, plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from '../../src/drivers/qemu/hotplug/plug.js';
 import { changeMedium, setLinkState } from '../../src/drivers/qemu/hotplug/update.js';
+import { isolateDevice } from '../../src/drivers/qemu/hotplug/isolate.js';
 import { tapsTagged } from '../../src/drivers/qemu/host/tap.js';
 import { liveDefinition } from '../../src/drivers/qemu/live-def.js';
 import { launchQemu, type Launched } from '../../src/drivers/qemu/process/launch.js';
@@ -119,6 +120,17 @@ describe('hot-plug sequences on a booted guest', opts, () => {
       assert.ok(!(await peripheralIds(vm!.qmp)).has(c.alias));
       assert.deepEqual(await vkNodes(vm!.qmp), [], `${c.alias}: no block node left (unplug took ${ms} ms)`);
     }
+  });
+
+  test('the release of a disk whose nodes are not generation 0\'s (isolated: a null storage node) finds them and leaves none', async () => {
+    serial.mark();
+    const dev = add(`<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img('i.qcow2', '24M')}'/><target dev='sdd' bus='scsi'/><alias name='scsi0-0-0-3'/><address type='drive' controller='0' bus='0' target='0' unit='3'/></disk>`);
+    await plugDevice(vm!.qmp, def, dev, { tapTag });
+    await serial.waitFor(/VIRTKIT_GUEST \+ blk sd\w 49152/, 60_000);
+    await isolateDevice(vm!.qmp, dev);
+    assert.deepEqual(await vkNodes(vm!.qmp), ['vkf0-scsi0-0-0-3', 'vks2-scsi0-0-0-3']);
+    await unplug(dev, 'scsi0-0-0-3');
+    assert.deepEqual(await vkNodes(vm!.qmp), []);
   });
 
   test('a virtio NIC with link down appears, link comes up, then it is unplugged with its netdev', async () => {

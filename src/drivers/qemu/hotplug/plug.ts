@@ -43,24 +43,31 @@ function isMissingNode(err: unknown): boolean {
 }
 
 /**
- * blockdev-del of the given nodes (format before storage); nodes already gone are fine. The
- * commands go out back to back (QEMU runs them in order): one round trip. A node QEMU still calls
- * "in use" right after its device left (requests in flight drain first) is retried for up to `busyMs`.
+ * blockdev-del of the given nodes (format before storage); nodes already gone are fine, and their
+ * names are returned. The commands go out back to back (QEMU runs them in order): one round trip. A
+ * node QEMU still calls "in use" right after its device left (requests in flight drain first) is
+ * retried for up to `busyMs`.
  */
-export async function deleteBlockNodes(qmp: QmpClient, names: string[], busyMs = 2000): Promise<void> {
+export async function deleteBlockNodes(qmp: QmpClient, names: string[], busyMs = 2000): Promise<string[]> {
   const deadline = Date.now() + busyMs;
+  const missing: string[] = [];
   let left = names;
   while (left.length > 0) {
     const results = await Promise.allSettled(left.map((name) => qmp.execute('blockdev-del', { 'node-name': name })));
     const busy: string[] = [];
     for (const [i, r] of results.entries()) {
-      if (r.status === 'fulfilled' || isMissingNode(r.reason)) continue;
+      if (r.status === 'fulfilled') continue;
+      if (isMissingNode(r.reason)) {
+        missing.push(left[i]!);
+        continue;
+      }
       if (r.reason instanceof QmpCommandError && /in use/.test(r.reason.qmpDesc) && Date.now() < deadline) busy.push(left[i]!);
       else throw r.reason;
     }
     left = busy;
     if (left.length > 0) await new Promise((r) => setTimeout(r, 20));
   }
+  return missing;
 }
 
 /** Names of every block node of a drive's media (any generation), format nodes first. */
@@ -222,13 +229,25 @@ export async function requestDeviceDel(qmp: QmpClient, alias: string): Promise<'
 }
 
 /** Releases what backed a device QEMU has let go: block nodes, netdev, tap. Idempotent. */
+/**
+ * Deletes the block nodes of a drive that left the guest. Nearly every drive has exactly generation
+ * 0's two nodes: those go in one round trip, without a lookup. Only when one of them is missing (a
+ * CD-ROM whose medium was changed has generation 1's; an isolated disk's storage is a null node; an
+ * empty drive has none) does a lookup find what the drive has instead. Names that may not exist are
+ * not sent blindly: each command costs QEMU's main loop a turn, and right after an unplug, with the
+ * guest busy reporting it, that turn took 1-5 ms per command (bench:qemu, TCG).
+ */
+async function deleteDiskNodes(qmp: QmpClient, alias: string): Promise<void> {
+  const { format, storage } = nodeNamesFor(alias, 0);
+  const missing = await deleteBlockNodes(qmp, [format, storage]);
+  if (missing.length > 0) await deleteBlockNodes(qmp, await mediaNodes(qmp, alias));
+}
+
 export async function releaseBackends(qmp: QmpClient | undefined, dev: XmlElement): Promise<void> {
   if (dev.name === 'disk') {
     const alias = readAlias(dev);
     if (!qmp || alias === undefined) return;
-    // Both generations' names (a CD-ROM media change alternates them), formats first: one round trip, no lookup.
-    const gens = [nodeNamesFor(alias, 0), nodeNamesFor(alias, 1)];
-    await deleteBlockNodes(qmp, [...gens.map((g) => g.format), ...gens.map((g) => g.storage)]);
+    await deleteDiskNodes(qmp, alias);
     return;
   }
   if (dev.name === 'interface') {
