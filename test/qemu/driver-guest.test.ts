@@ -137,6 +137,14 @@ describe('qemu:///session with a booted guest', opts, () => {
       assert.equal(r.outcome, 'removed', `${c.bus} disk`);
       await serial.waitFor(new RegExp(`VIRTKIT_GUEST - blk ${seen[1]} ${c.sectors}`), 90_000);
     }
+    // 'removed' comes after the backends went (released on DEVICE_DELETED, joined before the commit).
+    const qmp = await monitorOf(root);
+    try {
+      const nodes = (await qmp.execute('query-named-block-nodes', { flat: true })).map((n) => n['node-name']);
+      assert.deepEqual(nodes.filter((n) => /^vk[fs]\d+-/.test(n) && !n.includes('ide')), []);
+    } finally {
+      qmp.close();
+    }
   });
 
   test('CD-ROM: media inserted, changed and ejected with updateDeviceFlags', async () => {

@@ -359,13 +359,24 @@ export class QemuBackend implements HypervisorBackend {
         throw err;
       }
       if (sent === 'gone') return { status: 'removed' };
-      s.monitor.watch(request.alias, Date.now() + this.#options.unplugTimeoutMs + 1000);
+      // The backends go the moment QEMU reports the device gone, as libvirt's event handler does:
+      // their round trip then overlaps the engine's waking up and reconciling (~1 ms a detach).
+      // finishRemoval joins it; the commit still comes after it.
+      const { alias, device } = request;
+      s.monitor.watch(alias, Date.now() + this.#options.unplugTimeoutMs + 1000, () => s.monitor.use((q) => releaseBackends(q, device)));
       return { status: 'sent' };
     });
   }
 
   async finishRemoval(dom: LiveDomain, device: XmlElement): Promise<void> {
     const rt = runtimeOf(dom);
+    const alias = readAlias(device);
+    const early = alias === undefined ? undefined : this.#sessions.get(dom.uuid)?.monitor.takeStarted(alias);
+    try {
+      if (early) return await early;
+    } catch {
+      // Failed (QEMU exiting, say): the usual release below, which tolerates what is gone already.
+    }
     if (!isRunning({ pid: rt.pid, startTime: rt.startTime })) {
       await releaseBackends(undefined, device);
       return;

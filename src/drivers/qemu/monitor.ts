@@ -83,6 +83,10 @@ export class MonitorSession {
   #released = false;
   /** Aliases whose DEVICE_DELETED we wait for, with the time we stop holding the monitor for them. */
   readonly #watching = new Map<string, number>();
+  /** What to run the moment a watched alias's DEVICE_DELETED arrives (see watch). */
+  readonly #onDeleted = new Map<string, () => Promise<void>>();
+  /** What onDeleted started on the current connection, until taken. */
+  readonly #started = new Map<string, Promise<void>>();
   /** Unplug answers that arrived and the engine has not collected yet. */
   readonly answers = new Map<string, 'removed' | 'rejected'>();
   /** QEMU's shutdown cause, when its SHUTDOWN event was seen. */
@@ -127,10 +131,26 @@ export class MonitorSession {
     );
   }
 
-  /** Keep the connection until `alias`'s unplug is answered or `untilMs` (epoch) passes. */
-  watch(alias: string, untilMs: number): void {
+  /**
+   * Keep the connection until `alias`'s unplug is answered or `untilMs` (epoch) passes. `onDeleted`
+   * starts (before `changed()`) when DEVICE_DELETED for it arrives on this connection; takeStarted
+   * hands over what it started. Both are forgotten when the connection ends: nothing runs for, or
+   * stands in for, a removal after a gap, when another process may have finished that unplug and
+   * reused the alias.
+   */
+  watch(alias: string, untilMs: number, onDeleted?: () => Promise<void>): void {
     this.#watching.set(alias, untilMs);
+    this.#started.delete(alias);
+    if (onDeleted) this.#onDeleted.set(alias, onDeleted);
+    else this.#onDeleted.delete(alias);
     this.#scheduleRelease();
+  }
+
+  /** What watch's `onDeleted` started for `alias` on the current connection, taken (once). */
+  takeStarted(alias: string): Promise<void> | undefined {
+    const p = this.#started.get(alias);
+    this.#started.delete(alias);
+    return p;
   }
 
   isWatching(alias: string): boolean {
@@ -148,6 +168,8 @@ export class MonitorSession {
   close(): void {
     clearTimeout(this.#linger);
     this.#watching.clear();
+    this.#onDeleted.clear();
+    this.#started.clear();
     // A removal heard but not yet applied may be about an alias another process has reused by the
     // time this one looks again (the fast path trusts what was heard): reconcile's full look (qom-list)
     // finds the removal anyway. A refusal leaves no trace in QEMU's state: it is kept.
@@ -183,6 +205,8 @@ export class MonitorSession {
       void qmp.closed.then(() => {
         if (this.#qmp !== qmp) return; // released by us
         this.#qmp = undefined;
+        this.#onDeleted.clear();
+        this.#started.clear();
         this.#stopListening();
         if (!this.expectingExit) {
           this.lostConnection = true;
@@ -206,11 +230,19 @@ export class MonitorSession {
     if (e.event === 'DEVICE_DELETED' && device !== undefined) {
       this.answers.set(device, 'removed');
       this.#watching.delete(device);
+      const onDeleted = this.#onDeleted.get(device);
+      this.#onDeleted.delete(device);
+      if (onDeleted) {
+        const started = onDeleted();
+        started.catch(() => undefined); // its taker sees the error; untaken, it has no one to tell
+        this.#started.set(device, started);
+      }
       this.#options.changed();
       this.#scheduleRelease();
     } else if (e.event === 'DEVICE_UNPLUG_GUEST_ERROR' && device !== undefined) {
       this.answers.set(device, 'rejected');
       this.#watching.delete(device);
+      this.#onDeleted.delete(device);
       this.#options.changed();
       this.#scheduleRelease();
     } else if (e.event === 'SHUTDOWN') {
