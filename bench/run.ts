@@ -12,6 +12,8 @@
  *     --json   also print the raw results of every child as JSON
  *     --xml    another domain XML (it must contain <name>bench-template</name>)
  *     --no-parser  skip the last section, the parser against hostile 10 MiB documents (bench/parser.ts)
+ *     --processes N  throughput in N fresh processes per side, alternating, the median of their medians
+ *              (this host gives each process one of two speeds at random: one process per side is a draw)
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,6 +38,9 @@ const DEFINE_CYCLES = Math.round(10_000 * scale);
 const XMLDESC_CALLS = Math.round(100_000 * scale);
 const ATTACH_CYCLES = Math.round(10_000 * scale);
 const DOMAINS = quick ? 1_000 : 10_000;
+const processesArg = process.argv.indexOf('--processes');
+const PROCESSES = processesArg > 0 ? Number(process.argv[processesArg + 1]) : 1;
+if (!Number.isInteger(PROCESSES) || PROCESSES < 1 || PROCESSES > 20) throw new Error('--processes takes a count from 1 to 20');
 
 interface Rate {
   n: number;
@@ -111,6 +116,24 @@ async function memorySamples(
   };
 }
 
+/**
+ * One throughput figure from several processes of one side: each rate becomes the median of the
+ * processes' medians, and `runs` lists those medians (one per process).
+ */
+function mergeThroughput(samples: Throughput[]): Throughput {
+  const rate = (pick: (t: Throughput) => Rate | null | undefined): Rate | null => {
+    const medians = samples.map(pick).filter((r): r is Rate => !!r).map((r) => r.median);
+    return medians.length === 0 ? null : { n: pick(samples[0]!)?.n ?? 0, runs: medians, median: median(medians) };
+  };
+  const first = samples[0]!;
+  return {
+    ...first,
+    defineCycles: rate((t) => t.defineCycles)!,
+    xmlDesc: rate((t) => t.xmlDesc)!,
+    hotplugCycles: rate((t) => t.hotplugCycles),
+  };
+}
+
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const mib = (kib: number): string => (kib / 1024).toFixed(1);
 
@@ -165,7 +188,8 @@ async function main(): Promise<void> {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log(
     `virtkit bench: ${os.cpus().length} cores (${cpu}), Node ${process.version}; ` +
-      `${REPS} runs per figure, median shown${quick ? '; --quick (reduced counts)' : ''}`,
+      `${REPS} runs per figure, median shown${quick ? '; --quick (reduced counts)' : ''}` +
+      (PROCESSES > 1 ? `; throughput in ${PROCESSES} processes per side, median of their medians` : ''),
   );
   console.log(
     `  define cycles x${int(DEFINE_CYCLES)}, getXMLDesc x${int(XMLDESC_CALLS)}, ` +
@@ -178,23 +202,30 @@ async function main(): Promise<void> {
   };
 
   // Sequential on purpose: the two sides never compete for the two cores.
-  progress('libvirt throughput');
-  const libT = await libvirtChild<Throughput>([
-    'throughput',
-    DOMAIN_XML,
-    String(DEFINE_CYCLES),
-    String(XMLDESC_CALLS),
-    String(REPS),
-  ]);
-  progress('virtkit throughput');
-  const vkT = await virtkitChild<Throughput>([
-    'throughput',
-    DOMAIN_XML,
-    String(DEFINE_CYCLES),
-    String(XMLDESC_CALLS),
-    String(ATTACH_CYCLES),
-    String(REPS),
-  ]);
+  const libSamples: Throughput[] = [];
+  const vkSamples: Throughput[] = [];
+  let libT: Outcome<Throughput> = { ok: false, error: 'not run' };
+  let vkT: Outcome<Throughput> = { ok: false, error: 'not run' };
+  for (let p = 0; p < PROCESSES; p++) {
+    const of = PROCESSES > 1 ? ` (process ${p + 1}/${PROCESSES})` : '';
+    progress(`libvirt throughput${of}`);
+    const l = await libvirtChild<Throughput>(['throughput', DOMAIN_XML, String(DEFINE_CYCLES), String(XMLDESC_CALLS), String(REPS)]);
+    progress(`virtkit throughput${of}`);
+    const v = await virtkitChild<Throughput>([
+      'throughput',
+      DOMAIN_XML,
+      String(DEFINE_CYCLES),
+      String(XMLDESC_CALLS),
+      String(ATTACH_CYCLES),
+      String(REPS),
+    ]);
+    if (!l.ok) libT = l;
+    else libSamples.push(l.value);
+    if (!v.ok) vkT = v;
+    else vkSamples.push(v.value);
+  }
+  if (libSamples.length === PROCESSES) libT = { ok: true, value: mergeThroughput(libSamples) };
+  if (vkSamples.length === PROCESSES) vkT = { ok: true, value: mergeThroughput(vkSamples) };
   progress('libvirt memory');
   const libM = await memorySamples(() => libvirtChild<Memory>(['memory', DOMAIN_XML, String(DOMAINS)]));
   progress('virtkit memory');
@@ -269,7 +300,7 @@ async function main(): Promise<void> {
 
   const runs = (o: Outcome<Throughput>, k: 'defineCycles' | 'xmlDesc' | 'hotplugCycles'): string =>
     o.ok && o.value[k] ? o.value[k]!.runs.map(int).join(' / ') : '-';
-  console.log(`runs (libvirt | virtkit):`);
+  console.log(PROCESSES > 1 ? 'medians per process (libvirt | virtkit):' : 'runs (libvirt | virtkit):');
   console.log(`  define cycles/s  ${runs(libT, 'defineCycles')} | ${runs(vkT, 'defineCycles')}`);
   console.log(`  getXMLDesc/s     ${runs(libT, 'xmlDesc')} | ${runs(vkT, 'xmlDesc')}`);
   console.log(`  attach cycles/s  - | ${runs(vkT, 'hotplugCycles')}`);
