@@ -11,20 +11,31 @@ import { after, before, describe, test } from 'node:test';
 import { parseDomainXml } from '../../src/conf/index.js';
 import type { DomainDef } from '../../src/conf/index.js';
 import { buildQemuCommand } from '../../src/drivers/qemu/command/build.js';
-import { acpiPciHotplugReady } from '../../src/drivers/qemu/hotplug/guest-ready.js';
+import { acpiPciHotplugReady, type GpePortCache, gpeCacheFor } from '../../src/drivers/qemu/hotplug/guest-ready.js';
 import { peripheralIds, plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from '../../src/drivers/qemu/hotplug/plug.js';
 import { changeMedium, setLinkState } from '../../src/drivers/qemu/hotplug/update.js';
 import { isolateDevice } from '../../src/drivers/qemu/hotplug/isolate.js';
 import { tapsTagged } from '../../src/drivers/qemu/host/tap.js';
 import { liveDefinition } from '../../src/drivers/qemu/live-def.js';
 import { launchQemu, type Launched } from '../../src/drivers/qemu/process/launch.js';
-import type { QmpClient } from '../../src/drivers/qemu/qmp/client.js';
+import { QmpClient } from '../../src/drivers/qemu/qmp/client.js';
 import { isVirtError, xml } from '../../src/index.js';
-import { privateDir, qemuTestOptions, SerialLog, testGuest } from './helpers.js';
+import { privateDir, qemuTestOptions, SerialLog, spawnQemu, testGuest } from './helpers.js';
 
 const opts = qemuTestOptions();
 const isRoot = process.getuid?.() === 0;
 const tapTag = tapTagFor('00000000-0000-4000-8000-00000000c0de');
+
+/** `qmp`, noting the name of every command sent through it in `sent`. */
+function counted(qmp: QmpClient, sent: string[]): QmpClient {
+  const execute = qmp.execute.bind(qmp) as (cmd: string, args?: unknown) => Promise<unknown>;
+  return {
+    execute: (cmd: string, args?: unknown) => {
+      sent.push(cmd);
+      return execute(cmd, args);
+    },
+  } as unknown as QmpClient;
+}
 
 async function stop(vm: Launched | undefined): Promise<void> {
   if (!vm) return;
@@ -100,6 +111,19 @@ describe('hot-plug sequences on a booted guest', opts, () => {
 
   test('the booted guest handles ACPI PCI hot-plug', async () => {
     assert.equal(await acpiPciHotplugReady(vm!.qmp), true);
+  });
+
+  test("with a cache, PIIX4's fixed GPE block is read with one command after the first probe; another QEMU starts afresh", async () => {
+    const sent: string[] = [];
+    const counting = counted(vm!.qmp, sent);
+    const cache: GpePortCache = gpeCacheFor({}, 'qemu-1');
+    assert.equal(await acpiPciHotplugReady(counting, cache), true);
+    assert.deepEqual([cache.port, cache.fixed], [0xafe2, true]);
+    sent.length = 0;
+    assert.equal(await acpiPciHotplugReady(counting, cache), true);
+    assert.deepEqual(sent, ['human-monitor-command']);
+    assert.equal(gpeCacheFor(cache, 'qemu-1').fixed, true);
+    assert.deepEqual([gpeCacheFor(cache, 'qemu-2').port, cache.fixed], [undefined, undefined]);
   });
 
   test('virtio, scsi and usb disks appear in the guest and disappear after unplug; their nodes go', async () => {
@@ -205,5 +229,32 @@ describe('hot-plug sequences on a booted guest', opts, () => {
     await assert.rejects(changeMedium(vm!.qmp, ok, withMedium(join(dir, 'nope.iso'))), /nope\.iso/);
     assert.equal((await vm!.qmp.execute('query-block')).find((b) => b.qdev?.includes('ide0-1-0'))?.inserted?.file, iso1);
     assert.deepEqual(await vkNodes(vm!.qmp), ['vkf0-ide0-1-0', 'vks0-ide0-1-0']);
+  });
+});
+
+describe('ACPI readiness on q35', opts, () => {
+  test('the GPE block follows PMBASE: never taken as fixed, read with its address every time', async () => {
+    // No kernel: SeaBIOS programs PMBASE, no OS enables the hot-plug GPE.
+    const vm = spawnQemu(['-machine', 'q35', '-accel', 'tcg', '-S']);
+    const qmp = await QmpClient.connect(vm.monitor, { timeoutMs: 10_000 });
+    try {
+      const cache: GpePortCache = {};
+      // Before the firmware runs, the block is not mapped yet.
+      assert.equal(await acpiPciHotplugReady(qmp, cache), false);
+      await qmp.execute('cont');
+      const deadline = Date.now() + 30_000;
+      while (cache.port === undefined && Date.now() < deadline) {
+        assert.equal(await acpiPciHotplugReady(qmp, cache), false);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(cache.fixed, false);
+      const sent: string[] = [];
+      const counting = counted(qmp, sent);
+      assert.equal(await acpiPciHotplugReady(counting, cache), false);
+      assert.deepEqual(sent.sort(), ['human-monitor-command', 'qom-get', 'qom-get']);
+    } finally {
+      qmp.close();
+      await vm.kill();
+    }
   });
 });

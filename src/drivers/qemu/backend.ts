@@ -24,7 +24,7 @@ import type { QemuProbe } from './caps/probe.js';
 import { buildQemuCommand } from './command/build.js';
 import { netdevExists, removeTap, setUpTap, tapsTagged } from './host/tap.js';
 import { isGuestBusy } from './hotplug/busy.js';
-import { acpiPciHotplugReady, type GpePortCache } from './hotplug/guest-ready.js';
+import { acpiPciHotplugReady, type GpePortCache, gpeCacheFor } from './hotplug/guest-ready.js';
 import { plugDevice, releaseBackends, requestDeviceDel, tapTagFor } from './hotplug/plug.js';
 import { changeMedium, setLinkState } from './hotplug/update.js';
 import { isolateDevice } from './hotplug/isolate.js';
@@ -105,6 +105,11 @@ function runtimeOf(dom: LiveDomain): QemuRuntime {
 }
 
 /** A PCI device on an ACPI hot-plug bus: its unplug needs the guest OS. */
+/** Where this session's QEMU shows the guest's ACPI readiness, as learned from this very QEMU. */
+function gpeOf(s: Session, rt: QemuRuntime): GpePortCache {
+  return gpeCacheFor(s.gpe, `${rt.pid}/${rt.startTime}`);
+}
+
 function needsGuestAcpi(def: DomainDef, dev: XmlElement): boolean {
   return dev.child('address')?.attr('type') === 'pci' && def.features.includes('acpi');
 }
@@ -346,7 +351,7 @@ export class QemuBackend implements HypervisorBackend {
     return s.monitor.use(async (qmp) => {
       // An ACPI request before the guest OS handles PCI hot-plug would be lost for good (QEMU 7.2):
       // keep it until the guest is ready, then reconcile sends it.
-      if (needsGuestAcpi(dom.def, request.device) && (await acpiPciHotplugReady(qmp, s.gpe)) === false) {
+      if (needsGuestAcpi(dom.def, request.device) && (await acpiPciHotplugReady(qmp, gpeOf(s, rt))) === false) {
         s.outstanding = true;
         return { status: 'sent', runtime: { ...rt, deferred: [...deferred, request.alias] } };
       }
@@ -460,7 +465,7 @@ export class QemuBackend implements HypervisorBackend {
           else if (!present.has(alias)) answers.push({ alias, outcome: 'removed' });
         }
         deferred = deferred.filter((a) => present.has(a));
-        if (deferred.length > 0 && (await acpiPciHotplugReady(qmp, s.gpe)) !== false) {
+        if (deferred.length > 0 && (await acpiPciHotplugReady(qmp, gpeOf(s, rt))) !== false) {
           const busy: string[] = [];
           for (const alias of deferred) {
             let sent: 'sent' | 'gone';
@@ -482,7 +487,7 @@ export class QemuBackend implements HypervisorBackend {
         }
         await this.#resendLostAtBoot(qmp, s, present, answers);
         if (s.orphanScan || this.#interruptedPlug(rt, s)) {
-          const ready = async () => (await acpiPciHotplugReady(qmp, s.gpe)) !== false;
+          const ready = async () => (await acpiPciHotplugReady(qmp, gpeOf(s, rt))) !== false;
           const report = await cleanOrphans(qmp, dom.def, tapTagFor(dom.uuid), ready);
           s.orphanScan = report.devices.length > 0 || report.retry === true;
           if (!s.orphanScan) rmSync(join(rt.runDir, PLUG_MARKER), { force: true });
