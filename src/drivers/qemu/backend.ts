@@ -104,12 +104,12 @@ function runtimeOf(dom: LiveDomain): QemuRuntime {
   return rt as QemuRuntime;
 }
 
-/** A PCI device on an ACPI hot-plug bus: its unplug needs the guest OS. */
 /** Where this session's QEMU shows the guest's ACPI readiness, as learned from this very QEMU. */
 function gpeOf(s: Session, rt: QemuRuntime): GpePortCache {
   return gpeCacheFor(s.gpe, `${rt.pid}/${rt.startTime}`);
 }
 
+/** A PCI device on an ACPI hot-plug bus: its unplug needs the guest OS. */
 function needsGuestAcpi(def: DomainDef, dev: XmlElement): boolean {
   return dev.child('address')?.attr('type') === 'pci' && def.features.includes('acpi');
 }
