@@ -24,10 +24,11 @@
  * Figures are medians over all rounds. Not a test; CI does not run it. Root only (libvirtd's QEMU
  * driver, users kvm/libvirt-qemu created as the tests do).
  *
- *   npm run bench:qemu [-- --quick] [-- --json] [-- --sides virtkit,floor]
+ *   npm run bench:qemu [-- --quick] [-- --json] [-- --sides virtkit,floor] [-- --rounds 6]
  *     --quick  2 rounds of 2 starts and 2 cycles per device kind (checks the plumbing)
  *     --json   also print every sample
  *     --sides  run only these sides (libvirt, virtkit, floor), e.g. while profiling one of them
+ *     --rounds N  N rounds instead of 3 (more samples: a PCI unplug waits on the guest, whose speed drifts)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -44,7 +45,9 @@ import { type FloorDevice, type FloorQemu, floorAttach, floorDetach, floorDisk, 
 const quick = process.argv.includes('--quick');
 const sidesArg = process.argv.indexOf('--sides');
 const SIDES = (sidesArg > 0 ? (process.argv[sidesArg + 1] ?? '') : 'libvirt,virtkit,floor').split(',');
-const ROUNDS = quick ? 2 : 3;
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : quick ? 2 : 3;
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || ROUNDS > 20) throw new Error('--rounds takes a count from 1 to 20');
 const START_SAMPLES = quick ? 2 : 4;
 const CYCLES = quick ? 2 : 5;
 const UNPLUG_TIMEOUT_MS = 5000;
