@@ -228,7 +228,6 @@ export async function requestDeviceDel(qmp: QmpClient, alias: string): Promise<'
   }
 }
 
-/** Releases what backed a device QEMU has let go: block nodes, netdev, tap. Idempotent. */
 /**
  * Deletes the block nodes of a drive that left the guest. Nearly every drive has exactly generation
  * 0's two nodes: those go in one round trip, without a lookup. Only when one of them is missing (a
@@ -243,6 +242,7 @@ async function deleteDiskNodes(qmp: QmpClient, alias: string): Promise<void> {
   if (missing.length > 0) await deleteBlockNodes(qmp, await mediaNodes(qmp, alias));
 }
 
+/** Releases what backed a device QEMU has let go: block nodes, netdev, tap. Idempotent. */
 export async function releaseBackends(qmp: QmpClient | undefined, dev: XmlElement): Promise<void> {
   if (dev.name === 'disk') {
     const alias = readAlias(dev);
