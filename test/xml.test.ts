@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCode, isVirtError } from '../src/index.js';
-import { el, parseXml, serializeXml, xmlDiff, xmlEqual } from '../src/xml/index.js';
+import { el, parseXml, serializeXml, xmlDiff, xmlEqual, type XmlElement } from '../src/xml/index.js';
 
 function detail(text: string, re?: RegExp): void {
   assert.throws(
@@ -47,6 +47,24 @@ test('mixed content is written exactly; text-only whitespace is layout', () => {
   const t = parseXml(`<description>line one\n  line two <b>bold</b> tail</description>`);
   assert.equal(serializeXml(t), `<description>line one\n  line two <b>bold</b> tail</description>\n`);
   assert.ok(xmlEqual(parseXml('<d>\n</d>'), parseXml('<d/>')));
+});
+
+test('dropLayout leaves out whitespace between elements only where the content is element-only', () => {
+  const text = `<a>\n  <b x='1'>\n    <c/>\n  </b>\n  <!-- note -->\n  <m>one <i>two</i> <i>three</i></m>\n  <w>   </w>\n  <d><![CDATA[x]]>\n  <e/></d>\n</a>`;
+  const kept = parseXml(text);
+  const dropped = parseXml(text, { dropLayout: true });
+  // Formatting replaces layout with its own indentation: the same document either way.
+  assert.equal(serializeXml(dropped), serializeXml(kept));
+  const kinds = (e: XmlElement | undefined): string[] => (e?.children ?? []).map((c) => (c.kind === 'text' ? `text:${c.text}` : c.kind));
+  assert.deepEqual(kinds(dropped), ['element', 'comment', 'element', 'element', 'element']);
+  assert.deepEqual(kinds(dropped.child('b')), ['element']);
+  // Mixed content keeps every run, the whitespace-only one between the two <i> too.
+  assert.deepEqual(kinds(dropped.child('m')), ['text:one ', 'element', 'text: ', 'element']);
+  // Nothing but whitespace: kept as written (its text is what the element holds).
+  assert.deepEqual(kinds(dropped.child('w')), ['text:   ']);
+  // CDATA makes the content mixed: the layout after it stays.
+  assert.deepEqual(kinds(dropped.child('d')), ['cdata', 'text:\n  ', 'element']);
+  assert.equal(kinds(kept).length, 11);
 });
 
 test('XML declaration, BOM, CRLF and surrounding comments are accepted', () => {

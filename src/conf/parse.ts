@@ -19,7 +19,7 @@ export function stripRuntimeNames(dev: XmlElement, flavour: Flavour): void {
 
 /** Parses, validates and fills defaults for a domain definition (define / createXML). */
 export function parseDomainXml(xml: string, options: DefaultsOptions = {}): DomainDef {
-  return normalizeDomainDef(new DomainDef(parseXml(xml, { source: 'domain definition' })), options);
+  return normalizeDomainDef(new DomainDef(parseXml(xml, { source: 'domain definition', dropLayout: true })), options);
 }
 
 /**
@@ -41,7 +41,7 @@ export function normalizeDomainDef(def: DomainDef, options: DefaultsOptions = {}
  * bytes (toUtf8() of the definition as returned) come back with it instead of a second format.
  */
 export function parseDomainXmlFormatted(xml: string, options: DefaultsOptions = {}): { def: DomainDef; utf8: Buffer } {
-  const def = new DomainDef(parseXml(xml, { source: 'domain definition' }));
+  const def = new DomainDef(parseXml(xml, { source: 'domain definition', dropLayout: true }));
   return def.withDeviceIndex(() => {
     normalizeUnchecked(def, options);
     return { def, utf8: validateDevicesTogetherFormatted(def) };
@@ -73,7 +73,7 @@ export interface ParsedDevice {
  * detach/update keep alias and address, because libvirt matches on them.
  */
 export function parseDeviceXml(xml: string, domainType: string, purpose: DevicePurpose): ParsedDevice {
-  const el = parseXml(xml, { source: 'device definition' });
+  const el = parseXml(xml, { source: 'device definition', dropLayout: true });
   const flavour = flavourOf(domainType);
   const forMatch = purpose === 'detach';
   if (!forMatch && el.name === 'interface') defaultInterfaceType(el);

@@ -34,6 +34,13 @@ export interface ParseOptions {
   maxDepth?: number;
   maxAttributes?: number;
   maxNodes?: number;
+  /**
+   * Leave out the whitespace between the children of an element whose content is element-only (no
+   * text beyond layout, no CDATA). That whitespace is layout, which formatting replaces with its own
+   * indentation, so the formatted document is the same; the tree is smaller and its walks shorter.
+   * Mixed content, and an element holding nothing but whitespace, keep their text as written.
+   */
+  dropLayout?: boolean;
 }
 
 const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\uD800-\\uDBFF\\uDC00-\\uDFFF';
@@ -53,6 +60,8 @@ function isAsciiNameChar(c: number): boolean {
 /** Placeholders, replaced before the tree is returned (never seen outside the parser). */
 const NO_ATTRS: [string, string][] = [];
 const NO_CHILDREN_YET: XmlNode[] = [];
+/** Stands in the children scratch for a run of layout whitespace while its element is open (dropLayout). */
+const LAYOUT: XmlNode = { kind: 'text', text: '' };
 
 /** Attribute values up to this length are checked in one JS pass; longer ones by native searches. */
 const SHORT_VALUE = 64;
@@ -89,11 +98,45 @@ class Parser {
    */
   readonly attrScratch: [string, string][] = [];
   readonly kidScratch: XmlNode[] = [];
+  /** With dropLayout: where each LAYOUT entry of kidScratch starts and ends in the text. */
+  readonly layoutStart: number[] = [];
+  readonly layoutEnd: number[] = [];
+  readonly dropLayout: boolean;
 
-  constructor(s: string, source: string, limits: Limits = DEFAULT_LIMITS) {
+  constructor(s: string, source: string, limits: Limits = DEFAULT_LIMITS, dropLayout = false) {
     this.s = s;
     this.source = source;
     this.limits = limits;
+    this.dropLayout = dropLayout;
+  }
+
+  /**
+   * The children kids[base, top) of an element that closes, with dropLayout: without the layout
+   * entries when the content is element-only, else with each one made a text node.
+   */
+  closeChildren(kids: XmlNode[], base: number, top: number): XmlNode[] {
+    let kept = 0;
+    let structural = false;
+    let mixed = false;
+    for (let i = base; i < top; i++) {
+      const k = kids[i]!;
+      if (k === LAYOUT) continue;
+      kept++;
+      if (k.kind === 'text' || k.kind === 'cdata') mixed = true;
+      else structural = true;
+    }
+    if (kept === top - base) return kids.slice(base, top);
+    if (structural && !mixed) {
+      const out: XmlNode[] = new Array(kept);
+      let j = 0;
+      for (let i = base; i < top; i++) if (kids[i] !== LAYOUT) out[j++] = kids[i]!;
+      return out;
+    }
+    const out = kids.slice(base, top);
+    for (let i = 0; i < out.length; i++) {
+      if (out[i] === LAYOUT) out[i] = { kind: 'text', text: this.s.slice(this.layoutStart[base + i]!, this.layoutEnd[base + i]!) };
+    }
+    return out;
   }
 
   /** Counts `n` new nodes; past the limit the document is refused. */
@@ -282,7 +325,6 @@ class Parser {
       const lt = s.indexOf('<', this.pos);
       if (lt < 0) this.fail(`unterminated element <${short(cur.name)}>`, s.length);
       if (lt > this.pos) {
-        const raw = s.slice(this.pos, lt);
         // Whitespace between nodes is layout and costs nothing: formatting a definition adds it
         // (indentation), and a definition virtkit formatted must parse again under the same limit.
         // There is at most one such run per counted node, so memory stays bounded. Such a run holds
@@ -290,12 +332,17 @@ class Parser {
         SPACE.lastIndex = this.pos;
         SPACE.test(s);
         if (SPACE.lastIndex < lt) {
+          const raw = s.slice(this.pos, lt);
           // Only this text run is searched for ']]>' (searching the rest of the document made parsing quadratic).
           const cdataEnd = raw.indexOf(']]>');
           if (cdataEnd >= 0) this.fail("']]>' is not allowed in text", this.pos + cdataEnd);
           this.count();
           kids[top++] = { kind: 'text', text: raw.indexOf('&') < 0 ? raw : this.decode(this.pos, lt) };
-        } else kids[top++] = { kind: 'text', text: raw };
+        } else if (this.dropLayout) {
+          this.layoutStart[top] = this.pos;
+          this.layoutEnd[top] = lt;
+          kids[top++] = LAYOUT;
+        } else kids[top++] = { kind: 'text', text: s.slice(this.pos, lt) };
       }
       this.pos = lt;
       const next = s[lt + 1];
@@ -307,7 +354,7 @@ class Parser {
         this.skipSpace();
         this.expect('>', "'>' closing the end tag");
         const base = bases.pop()!;
-        cur.children = top > base ? kids.slice(base, top) : [];
+        cur.children = top === base ? [] : this.dropLayout ? this.closeChildren(kids, base, top) : kids.slice(base, top);
         top = base;
         stack.pop();
         if (stack.length === 0) return root;
@@ -371,7 +418,7 @@ export function parseXml(input: string | Uint8Array, options: ParseOptions = {})
     attributes: Math.min(options.maxAttributes ?? MAX_XML_ATTRIBUTES, MAX_XML_ATTRIBUTES),
     nodes: Math.min(options.maxNodes ?? MAX_XML_NODES, MAX_XML_NODES),
   };
-  return parseWithin(input, source, max, limits);
+  return parseWithin(input, source, max, limits, options.dropLayout === true);
 }
 
 /**
@@ -383,7 +430,7 @@ export function parseStoredXml(input: string | Uint8Array, source: string): XmlE
   return parseWithin(input, source, 2 * MAX_XML_LENGTH, { depth: 2 * MAX_XML_DEPTH, attributes: MAX_XML_ATTRIBUTES, nodes: 2 * MAX_XML_NODES });
 }
 
-function parseWithin(input: string | Uint8Array, source: string, max: number, limits: Limits): XmlElement {
+function parseWithin(input: string | Uint8Array, source: string, max: number, limits: Limits, dropLayout = false): XmlElement {
   const text = input instanceof Uint8Array ? decodeXmlBytes(input, source, max) : input;
   if (typeof text !== 'string') throw new VirtError(ErrorCode.INVALID_ARG, `${source}: XML must be a string`);
   if (text.length > max) {
@@ -393,7 +440,7 @@ function parseWithin(input: string | Uint8Array, source: string, max: number, li
   // Forbidden characters are looked for before newline normalisation, which relies on their absence.
   const bad = findBadChar(text);
   const s = normalizeNewlines(text);
-  const p = new Parser(s, source, limits);
+  const p = new Parser(s, source, limits, dropLayout);
   if (bad) {
     // Report it where it sits in the normalised text: each CRLF before it became one character.
     let at = bad.index;
