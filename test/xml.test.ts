@@ -67,6 +67,21 @@ test('dropLayout leaves out whitespace between elements only where the content i
   assert.equal(kinds(kept).length, 11);
 });
 
+test('names and short values come back exactly through the parser\'s fixed-size string cache, whatever collides', () => {
+  // 20,000 distinct spellings through a cache of 4,096 slots: every slot is taken over many times.
+  const parts: string[] = [];
+  for (let i = 0; i < 20_000; i++) parts.push(`<n${i.toString(36)} v${i % 7}='${(i * 7919).toString(36)}'/>`);
+  const text = `<r>${parts.join('')}</r>`;
+  for (let pass = 0; pass < 2; pass++) {
+    const kids = parseXml(text).elements();
+    assert.equal(kids.length, 20_000);
+    for (let i = 0; i < kids.length; i += 1) {
+      assert.equal(kids[i]!.name, `n${i.toString(36)}`);
+      assert.equal(kids[i]!.attr(`v${i % 7}`), (i * 7919).toString(36));
+    }
+  }
+});
+
 test('XML declaration, BOM, CRLF and surrounding comments are accepted', () => {
   const t = parseXml(`\uFEFF<?xml version='1.0' encoding='UTF-8'?>\r\n<!-- c -->\r\n<a>x\r\ny</a>\r\n<!-- after -->\r\n`);
   assert.equal(t.text(), 'x\ny');

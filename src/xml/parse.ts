@@ -13,6 +13,7 @@ import { decodeReferences, findBadChar, normalizeNewlines, tabsAndNewlinesToSpac
 import { decodeXmlBytes } from './decode.js';
 import { XmlElement, type XmlNode } from './tree.js';
 import { keepShape } from '../shared/keep-shape.js';
+import { INTERN_MAX_LENGTH, INTERN_SEED, internSlice, internStep } from './intern.js';
 
 /** Largest document accepted, in UTF-16 code units (libvirt caps XML strings at a few MiB on the wire). */
 export const MAX_XML_LENGTH = 10 * 1024 * 1024;
@@ -46,7 +47,12 @@ export interface ParseOptions {
 const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\uD800-\\uDBFF\\uDC00-\\uDFFF';
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'y');
-const SPACE = /[ \t\n]*/y;
+
+/** Where the run of spaces, tabs and newlines at `i` ends (runs are short: a loop beats a regex call). */
+function spaceEnd(s: string, i: number): number {
+  for (let c = s.charCodeAt(i); c === 32 || c === 10 || c === 9; c = s.charCodeAt(++i));
+  return i;
+}
 
 /** ASCII letters, '_' and ':' (NAME_START within ASCII). */
 function isAsciiNameStart(c: number): boolean {
@@ -155,15 +161,11 @@ class Parser {
     throw new VirtError(ErrorCode.XML_DETAIL, `malformed XML in ${this.source} at line ${line}, column ${at - last}: ${message}`);
   }
 
+  /** Moves past spaces, tabs and newlines; whether there were any. */
   skipSpace(): boolean {
-    // Most calls find no space at all (a name follows, or '=', '>'): one look instead of a regex run.
-    const c = this.s.charCodeAt(this.pos);
-    if (c !== 32 && c !== 10 && c !== 9) return false;
-    SPACE.lastIndex = this.pos;
-    SPACE.test(this.s);
-    const moved = SPACE.lastIndex > this.pos;
-    this.pos = SPACE.lastIndex;
-    return moved;
+    const start = this.pos;
+    this.pos = spaceEnd(this.s, start);
+    return this.pos > start;
   }
 
   name(what: string): string {
@@ -173,11 +175,11 @@ class Parser {
     let i = start;
     let c = s.charCodeAt(i);
     if (isAsciiNameStart(c)) {
-      do c = s.charCodeAt(++i);
-      while (isAsciiNameChar(c));
+      let h = internStep(INTERN_SEED, c);
+      for (c = s.charCodeAt(++i); isAsciiNameChar(c); c = s.charCodeAt(++i)) h = internStep(h, c);
       if (c < 0x80 || Number.isNaN(c)) {
         this.pos = i;
-        return s.slice(start, i);
+        return i - start <= INTERN_MAX_LENGTH ? internSlice(s, start, i, h) : s.slice(start, i);
       }
     }
     // test() + slice(): the same token as exec() without a match array per name.
@@ -273,23 +275,29 @@ class Parser {
       if (q !== '"' && q !== "'") this.fail(`attribute ${short(name)} value must be quoted`);
       const end = this.s.indexOf(q, this.pos + 1);
       if (end < 0) this.fail(`unterminated value of attribute ${short(name)}`);
-      const raw = this.s.slice(this.pos + 1, end);
       // Attribute-value normalisation: literal tab/newline become spaces; references were already decoded.
       // A value with none of them (nearly all) is the raw text itself.
       let plain = true;
-      if (raw.length <= SHORT_VALUE) {
+      let value: string;
+      const from = this.pos + 1;
+      if (end - from <= SHORT_VALUE) {
         // One pass over a short value (nearly all) instead of four searches.
-        for (let i = 0; i < raw.length; i++) {
-          const ch = raw.charCodeAt(i);
-          if (ch === 60) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, this.pos + 1 + i);
+        const s = this.s;
+        let h = INTERN_SEED;
+        for (let i = from; i < end; i++) {
+          const ch = s.charCodeAt(i);
+          if (ch === 60) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, i);
           if (ch === 38 || ch === 10 || ch === 9) plain = false;
+          h = internStep(h, ch);
         }
+        value = !plain ? this.decode(from, end, true) : end > from && end - from <= INTERN_MAX_LENGTH ? internSlice(s, from, end, h) : s.slice(from, end);
       } else {
+        const raw = this.s.slice(from, end);
         const lt = raw.indexOf('<');
-        if (lt >= 0) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, this.pos + 1 + lt);
+        if (lt >= 0) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, from + lt);
         plain = raw.indexOf('&') < 0 && raw.indexOf('\n') < 0 && raw.indexOf('\t') < 0;
+        value = plain ? raw : this.decode(from, end, true);
       }
-      const value = plain ? raw : this.decode(this.pos + 1, end, true);
       if (names) {
         if (names.has(name)) this.fail(`duplicate attribute ${short(name)}`, at);
         names.add(name);
@@ -329,9 +337,7 @@ class Parser {
         // (indentation), and a definition virtkit formatted must parse again under the same limit.
         // There is at most one such run per counted node, so memory stays bounded. Such a run holds
         // no ']]>' and no reference: it is the text as it is.
-        SPACE.lastIndex = this.pos;
-        SPACE.test(s);
-        if (SPACE.lastIndex < lt) {
+        if (spaceEnd(s, this.pos) < lt) {
           const raw = s.slice(this.pos, lt);
           // Only this text run is searched for ']]>' (searching the rest of the document made parsing quadratic).
           const cdataEnd = raw.indexOf(']]>');
@@ -430,13 +436,24 @@ export function parseStoredXml(input: string | Uint8Array, source: string): XmlE
   return parseWithin(input, source, 2 * MAX_XML_LENGTH, { depth: 2 * MAX_XML_DEPTH, attributes: MAX_XML_ATTRIBUTES, nodes: 2 * MAX_XML_NODES });
 }
 
+/** Whether a document is empty or only whitespace (as trim() sees it), without copying it as trim() does. */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) continue;
+    // Beyond ASCII, trim() also takes Unicode spaces (rare here: the slow look is fine).
+    return c < 0x80 ? false : text.trim() === '';
+  }
+  return true;
+}
+
 function parseWithin(input: string | Uint8Array, source: string, max: number, limits: Limits, dropLayout = false): XmlElement {
   const text = input instanceof Uint8Array ? decodeXmlBytes(input, source, max) : input;
   if (typeof text !== 'string') throw new VirtError(ErrorCode.INVALID_ARG, `${source}: XML must be a string`);
   if (text.length > max) {
     throw new VirtError(ErrorCode.XML_ERROR, `${source} is too large: ${text.length} characters, the limit is ${max}`);
   }
-  if (text.trim() === '') throw new VirtError(ErrorCode.XML_DETAIL, `malformed XML in ${source}: document is empty`);
+  if (isBlank(text)) throw new VirtError(ErrorCode.XML_DETAIL, `malformed XML in ${source}: document is empty`);
   // Forbidden characters are looked for before newline normalisation, which relies on their absence.
   const bad = findBadChar(text);
   const s = normalizeNewlines(text);
