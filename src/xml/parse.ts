@@ -48,6 +48,18 @@ const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370
 const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
 const NAME = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'y');
 
+/**
+ * Where `name` ends when it is spelled at `at` and the name there ends with it (an ASCII non-name
+ * character follows); -1 otherwise, and the caller reads the name in full. An end tag is almost
+ * always its element's name: checked in place, without reading a name and making a string.
+ */
+function nameEndIfAt(s: string, at: number, name: string): number {
+  const len = name.length;
+  for (let k = 0; k < len; k++) if (s.charCodeAt(at + k) !== name.charCodeAt(k)) return -1;
+  const c = s.charCodeAt(at + len);
+  return c < 0x80 && !isAsciiNameChar(c) ? at + len : -1;
+}
+
 /** Where the run of spaces, tabs and newlines at `i` ends (runs are short: a loop beats a regex call). */
 function spaceEnd(s: string, i: number): number {
   for (let c = s.charCodeAt(i); c === 32 || c === 10 || c === 9; c = s.charCodeAt(++i));
@@ -355,8 +367,12 @@ class Parser {
       if (next === '/') {
         this.pos += 2;
         const at = this.pos;
-        const name = this.name('end tag');
-        if (name !== cur.name) this.fail(`end tag </${short(name)}> does not match <${short(cur.name)}>`, at);
+        const after = nameEndIfAt(s, at, cur.name);
+        if (after >= 0) this.pos = after;
+        else {
+          const name = this.name('end tag');
+          if (name !== cur.name) this.fail(`end tag </${short(name)}> does not match <${short(cur.name)}>`, at);
+        }
         this.skipSpace();
         this.expect('>', "'>' closing the end tag");
         const base = bases.pop()!;
@@ -436,6 +452,16 @@ export function parseStoredXml(input: string | Uint8Array, source: string): XmlE
   return parseWithin(input, source, 2 * MAX_XML_LENGTH, { depth: 2 * MAX_XML_DEPTH, attributes: MAX_XML_ATTRIBUTES, nodes: 2 * MAX_XML_NODES });
 }
 
+/**
+ * `text` as one sequential string. Text built by concatenation (a template literal, `head + name +
+ * tail`) is a rope, and V8 keeps answering every charCodeAt and slice of a flattened rope through
+ * it; the parser reads each character several times. Lone surrogates would not survive the UTF-8
+ * round trip, but a document holding one was refused before.
+ */
+function flat(text: string): string {
+  return text.length < 64 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
 /** Whether a document is empty or only whitespace (as trim() sees it), without copying it as trim() does. */
 function isBlank(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
@@ -456,7 +482,7 @@ function parseWithin(input: string | Uint8Array, source: string, max: number, li
   if (isBlank(text)) throw new VirtError(ErrorCode.XML_DETAIL, `malformed XML in ${source}: document is empty`);
   // Forbidden characters are looked for before newline normalisation, which relies on their absence.
   const bad = findBadChar(text);
-  const s = normalizeNewlines(text);
+  const s = flat(normalizeNewlines(text));
   const p = new Parser(s, source, limits, dropLayout);
   if (bad) {
     // Report it where it sits in the normalised text: each CRLF before it became one character.

@@ -8,8 +8,9 @@ export function accelOf(domainType: string): Accel {
 
 /** Machine types of one accelerator (none when QEMU lacks it). */
 export function machinesOf(caps: QemuCaps, accel: Accel): readonly QemuMachine[] {
-  return caps.machines[accel] ?? [];
+  return caps.machines[accel] ?? NO_MACHINES;
 }
+const NO_MACHINES: readonly QemuMachine[] = [];
 
 export function hasCap(caps: QemuCaps | undefined, flag: string): boolean {
   return caps?.flags.has(flag) === true;
@@ -20,15 +21,40 @@ export function preferredMachine(caps: QemuCaps, accel: Accel): string | undefin
   return machinesOf(caps, accel)[0]?.name;
 }
 
+interface MachineIndex {
+  byName: Map<string, QemuMachine>;
+  byAlias: Map<string, QemuMachine>;
+}
+
+/**
+ * Machines of one accelerator by name and by alias, made once per machine list: every define looks its
+ * machine up twice, and a list holds ~80 names of equal length (pc-i440fx-6.2, pc-i440fx-7.0, ...).
+ */
+const INDEXES = new WeakMap<readonly QemuMachine[], MachineIndex>();
+
+function indexOf(caps: QemuCaps, accel: Accel): MachineIndex {
+  const list = machinesOf(caps, accel);
+  let index = INDEXES.get(list);
+  if (!index) {
+    index = { byName: new Map(), byAlias: new Map() };
+    // The first one listed wins, as a search from the front finds it.
+    for (const m of list) {
+      if (!index.byName.has(m.name)) index.byName.set(m.name, m);
+      if (m.alias !== undefined && !index.byAlias.has(m.alias)) index.byAlias.set(m.alias, m);
+    }
+    INDEXES.set(list, index);
+  }
+  return index;
+}
+
 /** `pc` → `pc-i440fx-7.2`: the canonical name of an alias, else the name itself. */
 export function canonicalMachine(caps: QemuCaps | undefined, accel: Accel, name: string): string {
   if (!caps) return name;
-  for (const m of machinesOf(caps, accel)) if (m.alias === name) return m.name;
-  return name;
+  return indexOf(caps, accel).byAlias.get(name)?.name ?? name;
 }
 
 export function findMachine(caps: QemuCaps | undefined, accel: Accel, name: string): QemuMachine | undefined {
-  return caps ? machinesOf(caps, accel).find((m) => m.name === name) : undefined;
+  return caps ? indexOf(caps, accel).byName.get(name) : undefined;
 }
 
 /** QEMU's default CPU model for a machine (by canonical name), if it reports one. */
