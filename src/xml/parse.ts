@@ -269,41 +269,43 @@ class Parser {
     let names: Set<string> | undefined;
     for (;;) {
       const spaced = this.skipSpace();
-      const c = this.s[this.pos];
-      if (c === '>' || c === '/') {
-        if (c === '>') this.pos++;
-        else this.expect('/>', "'/>'");
+      const s = this.s;
+      const c = s.charCodeAt(this.pos);
+      if (c === 62 || c === 47) {
+        if (c === 47 && s.charCodeAt(this.pos + 1) !== 62) this.fail("expected '/>'");
+        this.pos += c === 62 ? 1 : 2;
         this.tagAttrs = n > 0 ? attrs.slice(0, n) : [];
-        return c === '/';
+        return c === 47;
       }
-      if (c === undefined) this.fail(`unterminated start tag <${short(elName)}>`);
+      if (Number.isNaN(c)) this.fail(`unterminated start tag <${short(elName)}>`);
       if (!spaced) this.fail('expected whitespace between attributes');
       const at = this.pos;
       const name = this.name('attribute');
       this.skipSpace();
-      this.expect('=', `'=' after attribute ${name}`);
+      if (s.charCodeAt(this.pos) !== 61) this.fail(`expected '=' after attribute ${name}`);
+      this.pos++;
       this.skipSpace();
-      const q = this.s[this.pos];
-      if (q !== '"' && q !== "'") this.fail(`attribute ${short(name)} value must be quoted`);
-      const end = this.s.indexOf(q, this.pos + 1);
-      if (end < 0) this.fail(`unterminated value of attribute ${short(name)}`);
+      const q = s.charCodeAt(this.pos);
+      if (q !== 34 && q !== 39) this.fail(`attribute ${short(name)} value must be quoted`);
       // Attribute-value normalisation: literal tab/newline become spaces; references were already decoded.
       // A value with none of them (nearly all) is the raw text itself.
       let plain = true;
       let value: string;
       const from = this.pos + 1;
-      if (end - from <= SHORT_VALUE) {
-        // One pass over a short value (nearly all) instead of four searches.
-        const s = this.s;
-        let h = INTERN_SEED;
-        for (let i = from; i < end; i++) {
-          const ch = s.charCodeAt(i);
-          if (ch === 60) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, i);
-          if (ch === 38 || ch === 10 || ch === 9) plain = false;
-          h = internStep(h, ch);
-        }
+      // A short value (nearly all) is read in one pass that also finds its closing quote.
+      let end = from;
+      let h = INTERN_SEED;
+      for (let ch = s.charCodeAt(end); ch !== q && end - from <= SHORT_VALUE; ch = s.charCodeAt(++end)) {
+        if (ch === 60) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, end);
+        if (ch === 38 || ch === 10 || ch === 9) plain = false;
+        else if (Number.isNaN(ch)) this.fail(`unterminated value of attribute ${short(name)}`);
+        h = internStep(h, ch);
+      }
+      if (s.charCodeAt(end) === q) {
         value = !plain ? this.decode(from, end, true) : end > from && end - from <= INTERN_MAX_LENGTH ? internSlice(s, from, end, h) : s.slice(from, end);
       } else {
+        end = s.indexOf(q === 34 ? '"' : "'", end);
+        if (end < 0) this.fail(`unterminated value of attribute ${short(name)}`);
         const raw = this.s.slice(from, end);
         const lt = raw.indexOf('<');
         if (lt >= 0) this.fail(`'<' is not allowed in the value of attribute ${short(name)}`, from + lt);
@@ -342,14 +344,16 @@ class Parser {
     let cur = root;
     const s = this.s;
     for (;;) {
-      const lt = s.indexOf('<', this.pos);
+      // The next markup: right here, after a run of layout (no search needed), or after text.
+      const spaced = spaceEnd(s, this.pos);
+      const lt = s.charCodeAt(spaced) === 60 ? spaced : s.indexOf('<', spaced);
       if (lt < 0) this.fail(`unterminated element <${short(cur.name)}>`, s.length);
       if (lt > this.pos) {
         // Whitespace between nodes is layout and costs nothing: formatting a definition adds it
         // (indentation), and a definition virtkit formatted must parse again under the same limit.
         // There is at most one such run per counted node, so memory stays bounded. Such a run holds
         // no ']]>' and no reference: it is the text as it is.
-        if (spaceEnd(s, this.pos) < lt) {
+        if (spaced < lt) {
           const raw = s.slice(this.pos, lt);
           // Only this text run is searched for ']]>' (searching the rest of the document made parsing quadratic).
           const cdataEnd = raw.indexOf(']]>');
@@ -363,8 +367,8 @@ class Parser {
         } else kids[top++] = { kind: 'text', text: s.slice(this.pos, lt) };
       }
       this.pos = lt;
-      const next = s[lt + 1];
-      if (next === '/') {
+      const next = s.charCodeAt(lt + 1);
+      if (next === 47) {
         this.pos += 2;
         const at = this.pos;
         const after = nameEndIfAt(s, at, cur.name);
@@ -374,14 +378,15 @@ class Parser {
           if (name !== cur.name) this.fail(`end tag </${short(name)}> does not match <${short(cur.name)}>`, at);
         }
         this.skipSpace();
-        this.expect('>', "'>' closing the end tag");
+        if (s.charCodeAt(this.pos) !== 62) this.fail("expected '>' closing the end tag");
+        this.pos++;
         const base = bases.pop()!;
         cur.children = top === base ? [] : this.dropLayout ? this.closeChildren(kids, base, top) : kids.slice(base, top);
         top = base;
         stack.pop();
         if (stack.length === 0) return root;
         cur = stack[stack.length - 1]!;
-      } else if (next === '!') {
+      } else if (next === 33) {
         if (s.startsWith('<!--', lt)) kids[top++] = this.comment();
         else if (s.startsWith('<![CDATA[', lt)) {
           const end = s.indexOf(']]>', lt + 9);
@@ -391,7 +396,7 @@ class Parser {
         } else if (s.startsWith('<!DOCTYPE', lt)) this.fail('DOCTYPE and entity declarations are not allowed');
         else this.fail('unexpected markup declaration');
         this.count();
-      } else if (next === '?') {
+      } else if (next === 63) {
         kids[top++] = this.pi();
         this.count();
       } else {
