@@ -1,6 +1,6 @@
 /** Device `<address>` elements: PCI and drive addresses, read, compared and written in libvirt's notation. */
 import { ErrorCode, virtError } from '../errors.js';
-import { XmlElement } from '../xml/index.js';
+import { trimmed, XmlElement } from '../xml/index.js';
 
 export interface PciAddress {
   domain: number;
@@ -40,7 +40,7 @@ function unsigned(v: string): number {
 
 function num(value: string | undefined, what: string, max: number): number {
   if (value === undefined || value === '') return 0;
-  const n = unsigned(value.trim());
+  const n = unsigned(trimmed(value));
   if (!Number.isFinite(n) || n > max) throw virtError(ErrorCode.XML_ERROR, `invalid ${what} '${value}' in <address>`);
   return n;
 }

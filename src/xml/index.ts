@@ -1,4 +1,4 @@
-export { XmlElement, el, cloneNode } from './tree.js';
+export { XmlElement, el, cloneNode, trimmed } from './tree.js';
 export type { XmlNode, XmlText, XmlComment, XmlCData, XmlPI } from './tree.js';
 export { parseXml, parseStoredXml, MAX_XML_ATTRIBUTES, MAX_XML_DEPTH, MAX_XML_LENGTH, MAX_XML_NODES } from './parse.js';
 export type { ParseOptions } from './parse.js';

@@ -33,11 +33,7 @@ export function internSlice(s: string, start: number, end: number, h: number): s
   const slot = h & (SLOTS - 1);
   const cached = table[slot]!;
   const len = end - start;
-  if (cached.length === len) {
-    let k = 0;
-    while (k < len && cached.charCodeAt(k) === s.charCodeAt(start + k)) k++;
-    if (k === len) return cached;
-  }
+  if (cached.length === len && s.startsWith(cached, start)) return cached;
   const fresh = internalize(s.slice(start, end));
   table[slot] = fresh;
   return fresh;

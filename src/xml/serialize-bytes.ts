@@ -265,6 +265,11 @@ function layoutSpace(s: string): boolean {
 
 /** Text that is more than layout: it makes its element's content mixed. */
 function realText(s: string): boolean {
+  // Any printable ASCII character decides it; only text of spaces and non-ASCII needs trim()'s view.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 32 && c < 0x80) return true;
+  }
   return !layoutSpace(s) && s.trim() !== '';
 }
 

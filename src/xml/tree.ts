@@ -129,7 +129,7 @@ export class XmlElement {
   /** Trimmed text of a child element, or undefined when the child is absent. */
   childText(name: string): string | undefined {
     const c = this.child(name);
-    return c ? c.text().trim() : undefined;
+    return c ? trimmed(c.text()) : undefined;
   }
 
   insert(node: XmlNode, position?: number): void {
@@ -195,6 +195,14 @@ export class XmlElement {
     }
     return root;
   }
+}
+
+/** Whether `c` may be whitespace to trim() (ASCII spaces and controls, or beyond ASCII). */
+const maySpace = (c: number): boolean => c <= 32 || c >= 0x80;
+
+/** s.trim(), without the call when there is nothing to trim (nearly always). */
+export function trimmed(s: string): string {
+  return s.length === 0 || (!maySpace(s.charCodeAt(0)) && !maySpace(s.charCodeAt(s.length - 1))) ? s : s.trim();
 }
 
 /** An element with its name and attributes copied, and no children yet. */
