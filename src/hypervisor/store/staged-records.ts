@@ -3,8 +3,8 @@
  * and written, flushed, under a temp name in the thread pool while the caller waits for something
  * else (a hypervisor's answer); a commit of exactly those bytes then only renames it.
  */
-import { renameSync, unlinkSync } from 'node:fs';
-import { tempPathIn, writeTempDurable } from './atomic-write.js';
+import { unlinkSync } from 'node:fs';
+import { renameOver, tempPathIn, writeTempDurable } from './atomic-write.js';
 import { crashPoint } from './crash-points.js';
 
 interface StagedRecord {
@@ -82,7 +82,7 @@ export class StagedRecords {
     this.#records.delete(name);
     crashPoint('record-staged');
     try {
-      renameSync(rec.tmp, path);
+      renameOver(rec.tmp, path);
     } catch {
       removeStaged(rec.tmp);
       return false;
