@@ -1,7 +1,7 @@
 /** Cross-process locking of a state folder: serialisation, waiting, stale locks, timeout. */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { StateStore } from '../../src/hypervisor/store/state-store.js';
@@ -163,6 +163,27 @@ describe('stale locks', () => {
     const store = StateStore.open(dir, { lockTimeoutMs: 5000 });
     assert.equal(await store.withLock(() => 'ok'), 'ok');
     assertNoLockLeftovers(dir);
+  });
+
+  it('leaves alone, at release, a lock file that is no longer its own', async () => {
+    const dir = newDir();
+    const store = StateStore.open(dir, { lockTimeoutMs: 5000 });
+    const lock = join(dir, 'lock');
+    const other = `${process.pid} fedcba9876543210 -\n`;
+    await store.withLock(() => {
+      // Someone broke it and took it meanwhile: the name now holds another file.
+      unlinkSync(lock);
+      writeFileSync(lock, other);
+    });
+    assert.equal(readFileSync(lock, 'utf8'), other);
+    // Even a byte-for-byte copy of the lock it took is another file.
+    let copy = '';
+    await store.withLock(() => {
+      copy = readFileSync(lock, 'utf8');
+      unlinkSync(lock);
+      writeFileSync(lock, copy);
+    });
+    assert.equal(readFileSync(lock, 'utf8'), copy);
   });
 
   it('treats an old lock file with unreadable content as stale', async () => {

@@ -5,7 +5,10 @@
  * this particular acquisition, and (on Linux) the holder's start time from /proc, so a
  * recycled pid is not mistaken for the holder. It appears atomically with its content
  * (written to a temp file, then hard-linked into place; link fails if the name exists),
- * so nobody ever reads a half-written lock.
+ * so nobody ever reads a half-written lock. The holder keeps the file open until it releases
+ * the lock: that descriptor tells its own lock file from any other at release (same inode: the
+ * inode cannot be reused while open), and the file's inode is freed when it is closed, in the
+ * thread pool, not inside the release's unlink.
  *
  * A lock whose holder is dead is stale and gets broken. Breaking is the dangerous part:
  * two waiters may both see the same stale lock, one removes it, a third process takes
@@ -19,7 +22,7 @@
  * on systems without /proc a recycled pid keeps a stale lock "alive" until the timeout.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { type BigIntStats, close, closeSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -49,6 +52,8 @@ export interface HeldLock {
   token: string;
   /** True when a stale lock of a dead holder had to be broken first (its writes may have been cut short). */
   brokeStale: boolean;
+  /** The lock file, open while held (see the header); absent in a lock made by hand. */
+  fd?: number;
 }
 
 /** Thrown by {@link acquireFileLock} when the timeout expires; the caller turns it into its own error. */
@@ -86,9 +91,10 @@ export async function acquireFileLock(path: string, options: AcquireOptions): Pr
   let brokeStale = false;
   let announced: string | undefined;
   for (;;) {
-    if (tryCreate(path, token)) {
+    const fd = tryCreate(path, token);
+    if (fd !== undefined) {
       heldTokens.add(token);
-      return { path, token, brokeStale };
+      return { path, token, brokeStale, fd };
     }
     const owner = readOwner(path);
     // Released between our two looks: try again at once.
@@ -112,10 +118,29 @@ export async function acquireFileLock(path: string, options: AcquireOptions): Pr
 /** Releases a lock taken by {@link acquireFileLock}; leaves it alone if it is no longer ours. */
 export function releaseFileLock(lock: HeldLock): void {
   try {
-    if (readOwner(lock.path)?.token === lock.token) unlinkQuiet(lock.path);
+    if (lock.fd === undefined ? readOwner(lock.path)?.token === lock.token : isOurFile(lock.path, lock.fd)) unlinkQuiet(lock.path);
   } finally {
     heldTokens.delete(lock.token);
+    // After the unlink, so the inode is freed by this close, in the thread pool.
+    if (lock.fd !== undefined) close(lock.fd, ignore);
   }
+}
+
+/** Whether `path` names the file open as `fd` (its own inode, which stays allocated while open). */
+function isOurFile(path: string, fd: number): boolean {
+  let there: BigIntStats;
+  try {
+    there = statSync(path, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  const mine = fstatSync(fd, { bigint: true });
+  return there.ino === mine.ino && there.dev === mine.dev;
+}
+
+function ignore(): void {
+  // Closing a file we only wrote a line to has nothing to report.
 }
 
 /**
@@ -191,14 +216,16 @@ export function isProcessAlive(pid: number, start?: string): boolean {
 function breakStale(path: string, owner: LockOwner): boolean {
   const guardPath = `${path}.break-${owner.token}`;
   const guardToken = newToken();
+  let guardFd: number | undefined;
   for (;;) {
-    if (tryCreate(guardPath, guardToken)) break;
+    guardFd = tryCreate(guardPath, guardToken);
+    if (guardFd !== undefined) break;
     const guardOwner = readOwner(guardPath);
     if (guardOwner === undefined) continue;
     // A live breaker is on it; or a dead one left its guard, which we clear first.
     if (!isStale(guardOwner) || !breakStale(guardPath, guardOwner)) return false;
   }
-  const guard: HeldLock = { path: guardPath, token: guardToken, brokeStale: false };
+  const guard: HeldLock = { path: guardPath, token: guardToken, brokeStale: false, fd: guardFd };
   heldTokens.add(guardToken);
   try {
     // Only the guard holder may remove a lock carrying this token, so what we read here
@@ -210,19 +237,24 @@ function breakStale(path: string, owner: LockOwner): boolean {
   }
 }
 
-/** Creates the lock file with complete content in one step; false if it exists. */
-function tryCreate(path: string, token: string): boolean {
+/** Creates the lock file with complete content in one step: its descriptor, or undefined if it exists. */
+function tryCreate(path: string, token: string): number | undefined {
   const tmp = `${path}.tmp-${process.pid}-${token}`;
-  writeFileSync(tmp, `${process.pid} ${token} ${selfStart() ?? '-'}\n`, { flag: 'wx', mode: 0o600 });
+  const content = Buffer.from(`${process.pid} ${token} ${selfStart() ?? '-'}\n`);
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
-    linkSync(tmp, path);
-    return true;
+    try {
+      for (let off = 0; off < content.length; ) off += writeSync(fd, content, off);
+      linkSync(tmp, path);
+    } finally {
+      unlinkQuiet(tmp);
+    }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    closeSync(fd);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw err;
-  } finally {
-    unlinkQuiet(tmp);
   }
+  return fd;
 }
 
 function unlinkQuiet(path: string): void {
