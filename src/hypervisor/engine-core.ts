@@ -130,12 +130,14 @@ export class EngineCore {
     const events: DomainEvent[] = [];
     const requestOf = (alias: string): string | undefined =>
       live.pending.find((p) => p.alias === alias)?.requestId ?? opts.requests?.get(alias);
+    const removals: (() => Promise<void>)[] = [];
     for (const answer of news.answers) {
       const requestId = requestOf(answer.alias);
       if (answer.outcome === 'removed') {
         const { live: after, device } = withoutDevice(live, answer.alias);
         if (device) {
-          await this.#finishRemoval(obj, live, device);
+          const before = live;
+          removals.push(() => this.#finishRemoval(obj, before, device));
           events.push(deviceEvent('device-removed', obj, answer.alias, requestId));
         }
         live = after;
@@ -145,8 +147,16 @@ export class EngineCore {
       }
     }
     if (news.runtime) live = { ...live, runtime: news.runtime };
+    // The likely new value's record is formatted while the removed devices' backends are released
+    // (QMP round trips: QEMU's time, not this thread's); the commit after them then only writes it.
+    let likely: DomainObj | undefined;
+    if (removals.length > 0 && !news.exited) {
+      likely = { ...obj, live };
+      this.store.prepare?.(obj.name, likely);
+    }
+    for (const remove of removals) await remove();
     if (!news.exited && live.state === DomainState.RUNNING) live = await this.#resendHeld(obj, live, events);
-    let next: DomainObj | undefined = { ...obj, live };
+    let next: DomainObj | undefined = likely?.live === live ? likely : { ...obj, live };
     if (news.exited) {
       const stopped = planStopped(obj, news.exited.reason, news.exited.detail);
       next = stopped.next;
