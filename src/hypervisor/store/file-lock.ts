@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { type BigIntStats, close, closeSync, fstatSync, linkSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { onNextTurn } from './atomic-write.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Who holds a lock file, as read from it. */
@@ -121,8 +122,9 @@ export function releaseFileLock(lock: HeldLock): void {
     if (lock.fd === undefined ? readOwner(lock.path)?.token === lock.token : isOurFile(lock.path, lock.fd)) unlinkQuiet(lock.path);
   } finally {
     heldTokens.delete(lock.token);
-    // After the unlink, so the inode is freed by this close, in the thread pool.
-    if (lock.fd !== undefined) close(lock.fd, ignore);
+    // After the unlink, so the inode is freed by this close, in the thread pool (on the next turn: onNextTurn).
+    const fd = lock.fd;
+    if (fd !== undefined) onNextTurn(() => close(fd, ignore));
   }
 }
 
