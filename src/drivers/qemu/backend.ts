@@ -5,7 +5,7 @@
  * process (pid and its start time, monitor socket, log offset, unplugs waiting for the guest) is
  * the runtime data the engine persists with the live XML.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { DomainDef } from '../../conf/domain.js';
 import { ErrorCode, virtError } from '../../errors.js';
 import type {
@@ -297,6 +297,8 @@ export class QemuBackend implements HypervisorBackend {
   warm(dom: LiveDomain): void {
     const rt = dom.runtime as Partial<QemuRuntime>;
     if (typeof rt.pid !== 'number' || typeof rt.monitor !== 'string') return;
+    // Connected already: nothing to prepare (and reconcile, right after, looks at the process anyway).
+    if (this.#sessions.get(dom.uuid)?.monitor.connected) return;
     if (!isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return;
     this.#session(dom, rt as QemuRuntime).monitor.warm();
   }
@@ -317,15 +319,18 @@ export class QemuBackend implements HypervisorBackend {
 
   /** Whether a hot-plug marker says another process died mid-attach (its orphans need a scan); clears ours. */
   #interruptedPlug(rt: QemuRuntime, s: Session | undefined): boolean {
+    const marker = join(rt.runDir, PLUG_MARKER);
+    // Nearly always absent: asked first, as a failed read costs an exception (every call on a running domain asks).
+    if (!existsSync(marker)) return false;
     let pid: number;
     try {
-      pid = Number(readFileSync(join(rt.runDir, PLUG_MARKER), 'utf8'));
+      pid = Number(readFileSync(marker, 'utf8'));
     } catch {
       return false;
     }
     if (pid === process.pid) {
       if (s && s.plugging > 0) return false;
-      rmSync(join(rt.runDir, PLUG_MARKER), { force: true });
+      rmSync(marker, { force: true });
       return false;
     }
     return processIdentity(pid) === undefined;
@@ -433,7 +438,8 @@ export class QemuBackend implements HypervisorBackend {
       return true;
     }
     if (s.monitor.answers.size > 0 || s.monitor.lostConnection || s.monitor.shutdownCause !== undefined) return true;
-    if (!isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return true;
+    // An open monitor connection is a live QEMU (its end sets lostConnection); without one, the process is looked at.
+    if (!s.monitor.connected && !isRunning({ pid: rt.pid, startTime: rt.startTime ?? -1 })) return true;
     const unwatched = dom.pending.some((a) => !s.monitor.isWatching(a));
     s.outstanding = unwatched || (rt.deferred?.length ?? 0) > 0 || s.bootSent.size > 0;
     return s.outstanding && now - s.lastLook >= POLL_MS;
