@@ -186,10 +186,10 @@ export class DomainDef {
   }
   /** `<os><type machine>` and `arch`, read directly (hot path of defaults). */
   get machine(): string | undefined {
-    return this.root.find('os', 'type')?.attr('machine');
+    return this.root.child('os')?.child('type')?.attr('machine');
   }
   get arch(): string | undefined {
-    return this.root.find('os', 'type')?.attr('arch');
+    return this.root.child('os')?.child('type')?.attr('arch');
   }
   get emulator(): string | undefined {
     return this.root.child('devices')?.childText('emulator');

@@ -27,7 +27,7 @@ export function validateDomainShape(def: DomainDef): void {
   if (type === undefined) throw virtError(ErrorCode.XML_ERROR, "missing domain type attribute");
   if (!DOMAIN_TYPES.has(type)) throw virtError(ErrorCode.XML_ERROR, `invalid domain type '${type}'`);
   validateDomainName(root.childText('name') ?? '');
-  if (!root.child('memory') && !root.find('cpu', 'numa')) {
+  if (!root.child('memory') && !root.child('cpu')?.child('numa')) {
     throw virtError(ErrorCode.XML_ERROR, 'Memory size must be specified via <memory> or in the <numa> configuration');
   }
   const vcpu = root.childText('vcpu');

@@ -15,7 +15,7 @@ const STUB_FOR = new Set([undefined, 'isa-serial', 'spapr-vio-serial', 'system-s
 
 /** Runs before the serial defaults are re-applied; returns the serial it created from the console, if any. */
 export function consoleCompat(def: DomainDef): XmlElement | undefined {
-  if ((def.root.find('os', 'type')?.text().trim() || 'hvm') !== 'hvm') return undefined;
+  if ((def.root.child('os')?.child('type')?.text().trim() || 'hvm') !== 'hvm') return undefined;
   const consoles = def.elementsNamed('console');
   for (const c of consoles.slice(1)) {
     if (targetType(c) === 'serial') throw virtError(ErrorCode.CONFIG_UNSUPPORTED, 'Only the first console can be a serial port');
@@ -42,7 +42,7 @@ export function consoleCompat(def: DomainDef): XmlElement | undefined {
 
 /** Console N of target serial (N < number of serials) is printed as a copy of serial N. */
 export function mirrorSerialConsoles(def: DomainDef): void {
-  if ((def.root.find('os', 'type')?.text().trim() || 'hvm') !== 'hvm') return;
+  if ((def.root.child('os')?.child('type')?.text().trim() || 'hvm') !== 'hvm') return;
   const serials = def.elementsNamed('serial');
   const consoles = def.elementsNamed('console');
   consoles.forEach((c, n) => {

@@ -13,7 +13,7 @@ import type { QemuContext } from './context.js';
 import { isX86Arch } from './machine-kind.js';
 
 function osType(def: DomainDef): XmlElement | undefined {
-  return def.root.find('os', 'type');
+  return def.root.child('os')?.child('type');
 }
 
 /** Fills `<type machine>` with QEMU's preferred machine; errors like libvirt when the binary has none. */

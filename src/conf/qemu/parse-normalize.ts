@@ -46,8 +46,14 @@ function dropComments(root: XmlElement): void {
   while (stack.length) {
     const e = stack.pop()!;
     if (e.name === 'metadata') continue;
-    if (e.children.some((c) => c.kind === 'comment' || c.kind === 'pi')) e.children = e.children.filter((c) => c.kind !== 'comment' && c.kind !== 'pi');
-    for (const c of e.children) if (c.kind === 'element') stack.push(c);
+    const kids = e.children;
+    let drop = false;
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i]!;
+      if (c.kind === 'element') stack.push(c);
+      else if (c.kind === 'comment' || c.kind === 'pi') drop = true;
+    }
+    if (drop) e.children = kids.filter((c) => c.kind !== 'comment' && c.kind !== 'pi');
   }
 }
 
