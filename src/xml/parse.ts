@@ -60,6 +60,13 @@ function nameEndIfAt(s: string, at: number, name: string): number {
   return c < 0x80 && !isAsciiNameChar(c) ? at + len : -1;
 }
 
+/** a.slice(from, to) for the few entries of one element (a builtin call costs more than the copy). */
+function copyRange<T>(a: readonly T[], from: number, to: number): T[] {
+  const out = new Array<T>(to - from);
+  for (let i = from; i < to; i++) out[i - from] = a[i]!;
+  return out;
+}
+
 /** Where the run of spaces, tabs and newlines at `i` ends (runs are short: a loop beats a regex call). */
 function spaceEnd(s: string, i: number): number {
   for (let c = s.charCodeAt(i); c === 32 || c === 10 || c === 9; c = s.charCodeAt(++i));
@@ -143,7 +150,7 @@ class Parser {
       if (k.kind === 'text' || k.kind === 'cdata') mixed = true;
       else structural = true;
     }
-    if (kept === top - base) return kids.slice(base, top);
+    if (kept === top - base) return copyRange(kids, base, top);
     if (structural && !mixed) {
       const out: XmlNode[] = new Array(kept);
       let j = 0;
@@ -274,7 +281,7 @@ class Parser {
       if (c === 62 || c === 47) {
         if (c === 47 && s.charCodeAt(this.pos + 1) !== 62) this.fail("expected '/>'");
         this.pos += c === 62 ? 1 : 2;
-        this.tagAttrs = n > 0 ? attrs.slice(0, n) : [];
+        this.tagAttrs = n > 0 ? copyRange(attrs, 0, n) : [];
         return c === 47;
       }
       if (Number.isNaN(c)) this.fail(`unterminated start tag <${short(elName)}>`);
@@ -381,7 +388,7 @@ class Parser {
         if (s.charCodeAt(this.pos) !== 62) this.fail("expected '>' closing the end tag");
         this.pos++;
         const base = bases.pop()!;
-        cur.children = top === base ? [] : this.dropLayout ? this.closeChildren(kids, base, top) : kids.slice(base, top);
+        cur.children = top === base ? [] : this.dropLayout ? this.closeChildren(kids, base, top) : copyRange(kids, base, top);
         top = base;
         stack.pop();
         if (stack.length === 0) return root;
